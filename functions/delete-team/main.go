@@ -1,0 +1,14 @@
+// Command delete-team is the DeleteTeamFunction Lambda: DELETE /v1/team/{id}.
+package main
+
+import (
+	"context"
+
+	"github.com/leaderboardapi/leaderboard/pkg/api"
+	"github.com/leaderboardapi/leaderboard/pkg/boot"
+)
+
+func main() {
+	env := boot.Load(context.Background())
+	env.StartHTTP(api.DeleteTeam(env.Verifier(), env.Store))
+}

@@ -1,0 +1,14 @@
+// Command get-team is the GetTeamFunction Lambda: GET /v1/team/{id}.
+package main
+
+import (
+	"context"
+
+	"github.com/leaderboardapi/leaderboard/pkg/api"
+	"github.com/leaderboardapi/leaderboard/pkg/boot"
+)
+
+func main() {
+	env := boot.Load(context.Background())
+	env.StartHTTP(api.GetTeam(env.Verifier(), env.Store))
+}

@@ -1,0 +1,92 @@
+// Package api owns the behaviour of every endpoint: each handler is built by a maker
+// function from the dependencies it needs, so the Lambda functions, the local server
+// and the tests all run the very same code.
+package api
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/leaderboardapi/leaderboard/pkg/apigw"
+	"github.com/leaderboardapi/leaderboard/pkg/auth"
+	"github.com/leaderboardapi/leaderboard/pkg/reqlog"
+	"github.com/leaderboardapi/leaderboard/pkg/store"
+)
+
+// errNotAuthorized is any failure to present a valid bearer token.
+var errNotAuthorized = errors.New("not authorized")
+
+// fail is the one place where an error becomes an HTTP status and a message written for
+// the client. Anything it does not recognise is a 500 whose detail only goes to the log.
+func fail(ctx context.Context, err error) (apigw.Response, error) {
+	var problem *apigw.Problem
+	var unknown *store.UnknownTeamsError
+	switch {
+	case errors.As(err, &problem):
+		return apigw.Message(problem.Status, problem.Message), nil
+	case errors.Is(err, errNotAuthorized):
+		return apigw.Message(http.StatusUnauthorized, "Not Authorized"), nil
+	case errors.Is(err, errInvalidCredentials):
+		return apigw.Message(http.StatusUnauthorized, "Invalid Credentials"), nil
+	case errors.As(err, &unknown):
+		return apigw.Message(http.StatusBadRequest, "unknown teams: "+strings.Join(unknown.IDs, ", ")), nil
+	case errors.Is(err, store.ErrTeamNotFound):
+		return apigw.Message(http.StatusNotFound, "team not found"), nil
+	case errors.Is(err, store.ErrLeaderboardNotFound):
+		return apigw.Message(http.StatusNotFound, "leaderboard not found"), nil
+	default:
+		// Returned to apigw.WithRequestLog, which logs it and answers a generic 500.
+		return apigw.Response{}, err
+	}
+}
+
+type tokenVerifier interface {
+	Verify(ctx context.Context, token string) (auth.Claims, error)
+}
+
+// authenticate returns the caller's tenant from its bearer token.
+func authenticate(ctx context.Context, v tokenVerifier, req apigw.Request) (string, error) {
+	scheme, token, ok := strings.Cut(apigw.Header(req, "authorization"), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
+		return "", errNotAuthorized
+	}
+	claims, err := v.Verify(ctx, strings.TrimSpace(token))
+	if errors.Is(err, auth.ErrInvalidToken) {
+		return "", errNotAuthorized
+	}
+	if err != nil {
+		return "", err
+	}
+	reqlog.SetTenant(ctx, claims.TenantID)
+	return claims.TenantID, nil
+}
+
+// maxNameLength is the longest team or leaderboard name, in characters.
+const maxNameLength = 128
+
+// cleanName validates a user-given name: present, trimmed, 1-128 characters, no control
+// characters.
+func cleanName(field string, s *string) (string, error) {
+	if s == nil {
+		return "", apigw.Errorf(http.StatusBadRequest, "%s is required", field)
+	}
+	name := strings.TrimSpace(*s)
+	switch n := utf8.RuneCountInString(name); {
+	case n == 0:
+		return "", apigw.Errorf(http.StatusBadRequest, "%s must not be empty", field)
+	case n > maxNameLength:
+		return "", apigw.Errorf(http.StatusBadRequest, "%s must be at most %d characters", field, maxNameLength)
+	}
+	if strings.ContainsFunc(name, unicode.IsControl) {
+		return "", apigw.Errorf(http.StatusBadRequest, "%s must not contain control characters", field)
+	}
+	return name, nil
+}
+
+// stamp is how every timestamp is shown: RFC 3339, UTC, milliseconds.
+func stamp(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z07:00") }

@@ -1,0 +1,130 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+
+	"github.com/leaderboardapi/leaderboard/pkg/apigw"
+	"github.com/leaderboardapi/leaderboard/pkg/store"
+)
+
+type teamJSON struct {
+	TeamName   string `json:"teamName"`
+	ID         string `json:"id"`
+	CreatedAt  string `json:"createdAt"`
+	ModifiedAt string `json:"modifiedAt"`
+}
+
+func newTeamJSON(t store.Team) teamJSON {
+	return teamJSON{TeamName: t.Name, ID: t.ID, CreatedAt: stamp(t.CreatedAt), ModifiedAt: stamp(t.ModifiedAt)}
+}
+
+type teamCreator interface {
+	CreateTeam(ctx context.Context, tenant, name string) (store.Team, error)
+}
+
+// CreateTeam answers POST /v1/team {"teamName": "..."} with 201 and the team.
+func CreateTeam(v tokenVerifier, teams teamCreator) apigw.Handler {
+	return func(ctx context.Context, req apigw.Request) (apigw.Response, error) {
+		tenant, err := authenticate(ctx, v, req)
+		if err != nil {
+			return fail(ctx, err)
+		}
+		var body struct {
+			TeamName *string `json:"teamName"`
+		}
+		if err := apigw.DecodeJSON(req, &body); err != nil {
+			return fail(ctx, err)
+		}
+		name, err := cleanName("teamName", body.TeamName)
+		if err != nil {
+			return fail(ctx, err)
+		}
+		team, err := teams.CreateTeam(ctx, tenant, name)
+		if err != nil {
+			return fail(ctx, err)
+		}
+		return apigw.JSON(http.StatusCreated, newTeamJSON(team)), nil
+	}
+}
+
+type teamGetter interface {
+	GetTeam(ctx context.Context, tenant, id string) (store.Team, error)
+}
+
+// GetTeam answers GET /v1/team/{id}.
+func GetTeam(v tokenVerifier, teams teamGetter) apigw.Handler {
+	return func(ctx context.Context, req apigw.Request) (apigw.Response, error) {
+		tenant, err := authenticate(ctx, v, req)
+		if err != nil {
+			return fail(ctx, err)
+		}
+		team, err := teams.GetTeam(ctx, tenant, req.PathParameters["id"])
+		if err != nil {
+			return fail(ctx, err)
+		}
+		return apigw.JSON(http.StatusOK, newTeamJSON(team)), nil
+	}
+}
+
+type teamRenamer interface {
+	RenameTeam(ctx context.Context, tenant, id, name string) (store.Team, error)
+}
+
+// UpdateTeam answers PUT /v1/team/{id} {"team": {"teamName": "..."}}. Only the name
+// is the client's to change; id and timestamps are the server's, and sending them is
+// an error rather than something silently ignored.
+func UpdateTeam(v tokenVerifier, teams teamRenamer) apigw.Handler {
+	return func(ctx context.Context, req apigw.Request) (apigw.Response, error) {
+		tenant, err := authenticate(ctx, v, req)
+		if err != nil {
+			return fail(ctx, err)
+		}
+		var body struct {
+			Team *struct {
+				TeamName   *string         `json:"teamName"`
+				ID         json.RawMessage `json:"id"`
+				CreatedAt  json.RawMessage `json:"createdAt"`
+				ModifiedAt json.RawMessage `json:"modifiedAt"`
+			} `json:"team"`
+		}
+		if err := apigw.DecodeJSON(req, &body); err != nil {
+			return fail(ctx, err)
+		}
+		if body.Team == nil {
+			return fail(ctx, apigw.Errorf(http.StatusBadRequest, "team is required"))
+		}
+		if body.Team.ID != nil || body.Team.CreatedAt != nil || body.Team.ModifiedAt != nil {
+			return fail(ctx, apigw.Errorf(http.StatusBadRequest, "id, createdAt and modifiedAt are set by the server and cannot be changed"))
+		}
+		name, err := cleanName("team.teamName", body.Team.TeamName)
+		if err != nil {
+			return fail(ctx, err)
+		}
+		team, err := teams.RenameTeam(ctx, tenant, req.PathParameters["id"], name)
+		if err != nil {
+			return fail(ctx, err)
+		}
+		return apigw.JSON(http.StatusOK, newTeamJSON(team)), nil
+	}
+}
+
+type teamDeleter interface {
+	DeleteTeam(ctx context.Context, tenant, id string) error
+}
+
+// DeleteTeam answers DELETE /v1/team/{id} with 204, taking the team off every
+// leaderboard it is on.
+func DeleteTeam(v tokenVerifier, teams teamDeleter) apigw.Handler {
+	return func(ctx context.Context, req apigw.Request) (apigw.Response, error) {
+		tenant, err := authenticate(ctx, v, req)
+		if err != nil {
+			return fail(ctx, err)
+		}
+		if err := teams.DeleteTeam(ctx, tenant, req.PathParameters["id"]); err != nil {
+			return fail(ctx, err)
+		}
+		return apigw.JSON(http.StatusNoContent, nil), nil
+	}
+}

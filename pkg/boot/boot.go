@@ -1,0 +1,63 @@
+// Package boot turns a Lambda function's environment into its dependencies, once, at
+// cold start. A missing setting stops the function's init with a message that names it.
+package boot
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/leaderboardapi/leaderboard/pkg/apigw"
+	"github.com/leaderboardapi/leaderboard/pkg/auth"
+	"github.com/leaderboardapi/leaderboard/pkg/reqlog"
+	"github.com/leaderboardapi/leaderboard/pkg/store"
+)
+
+// Env is what every function reads from its environment.
+type Env struct {
+	Log   *slog.Logger
+	AWS   aws.Config
+	Store *store.Store
+}
+
+// Load reads TABLE_NAME (required) and DYNAMODB_ENDPOINT (optional: DynamoDB Local for
+// `make invoke` and `sam local`), and builds the logger, AWS config and store.
+func Load(ctx context.Context) Env {
+	log := reqlog.NewLogger(os.Getenv, os.Stdout)
+	table := Require("TABLE_NAME")
+	cfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		panic(fmt.Sprintf("load AWS config: %v", err))
+	}
+	endpoint := os.Getenv("DYNAMODB_ENDPOINT")
+	db := dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {
+		if endpoint != "" {
+			o.BaseEndpoint = &endpoint
+		}
+	})
+	return Env{Log: log, AWS: cfg, Store: store.New(db, table, time.Now)}
+}
+
+// Require returns an environment variable or stops the init with a clear message.
+func Require(name string) string {
+	v := os.Getenv(name)
+	if v == "" {
+		panic(fmt.Sprintf("environment variable %s is not set; the function cannot start without it", name))
+	}
+	return v
+}
+
+// Verifier checks tokens against the public keys published in the table.
+func (e Env) Verifier() *auth.Verifier { return auth.NewVerifier(e.Store, time.Now) }
+
+// StartHTTP runs an HTTP API handler as the Lambda function, with the request log.
+func (e Env) StartHTTP(h apigw.Handler) {
+	lambda.Start(apigw.WithRequestLog(e.Log, h))
+}

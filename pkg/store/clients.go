@@ -1,0 +1,168 @@
+package store
+
+import (
+	"context"
+	"crypto/ed25519"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/leaderboardapi/leaderboard/pkg/auth"
+	"github.com/leaderboardapi/leaderboard/pkg/reqlog"
+)
+
+// Client is an API client of a tenant, as the token endpoint needs it: digests only.
+type Client struct {
+	ClientID     string
+	TenantID     string
+	APIKeyDigest []byte
+	SecretDigest []byte
+	Revoked      bool
+}
+
+type tenantItem struct {
+	PK        string `dynamodbav:"PK"`
+	SK        string `dynamodbav:"SK"`
+	Type      string `dynamodbav:"type"`
+	TenantID  string `dynamodbav:"tenantId"`
+	CreatedAt string `dynamodbav:"createdAt"`
+}
+
+type clientItem struct {
+	PK           string `dynamodbav:"PK"`
+	SK           string `dynamodbav:"SK"`
+	Type         string `dynamodbav:"type"`
+	ClientID     string `dynamodbav:"clientId"`
+	TenantID     string `dynamodbav:"tenantId"`
+	APIKeyDigest []byte `dynamodbav:"apiKeyDigest"`
+	SecretDigest []byte `dynamodbav:"secretDigest"`
+	CreatedAt    string `dynamodbav:"createdAt"`
+	RevokedAt    string `dynamodbav:"revokedAt,omitempty"`
+}
+
+// CreateTenant stores a new tenant with one client holding creds, and returns the
+// tenant id. Only the credentials' digests are stored.
+func (s *Store) CreateTenant(ctx context.Context, creds auth.Credentials) (string, error) {
+	now := s.now()
+	tenant := newID(now)
+	tenantAV, err := attributevalue.MarshalMap(tenantItem{
+		PK: tenantPK(tenant), SK: tenantSK(), Type: "tenant", TenantID: tenant, CreatedAt: stamp(now),
+	})
+	if err != nil {
+		return "", fmt.Errorf("marshal tenant: %w", err)
+	}
+	clientAV, err := attributevalue.MarshalMap(clientItem{
+		PK: clientPK(creds.ClientID), SK: clientSK(), Type: "client", ClientID: creds.ClientID, TenantID: tenant,
+		APIKeyDigest: auth.Digest(creds.APIKey), SecretDigest: auth.Digest(creds.ClientSecret), CreatedAt: stamp(now),
+	})
+	if err != nil {
+		return "", fmt.Errorf("marshal client: %w", err)
+	}
+	notExists := aws.String("attribute_not_exists(PK)")
+	err = s.transact(ctx, []types.TransactWriteItem{
+		{Put: &types.Put{TableName: &s.table, Item: tenantAV, ConditionExpression: notExists}},
+		{Put: &types.Put{TableName: &s.table, Item: clientAV, ConditionExpression: notExists}},
+	})
+	if cancelReasons(err) != nil {
+		return "", fmt.Errorf("create tenant: %w", ErrConflict)
+	}
+	if err != nil {
+		return "", fmt.Errorf("create tenant: %w", err)
+	}
+	return tenant, nil
+}
+
+// GetClient returns the client with the given id, or ErrClientNotFound.
+func (s *Store) GetClient(ctx context.Context, clientID string) (Client, error) {
+	raw, err := s.getItem(ctx, clientPK(clientID), clientSK())
+	if err != nil {
+		return Client{}, fmt.Errorf("get client: %w", err)
+	}
+	if raw == nil {
+		return Client{}, ErrClientNotFound
+	}
+	var it clientItem
+	if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
+		return Client{}, fmt.Errorf("unmarshal client: %w", err)
+	}
+	return Client{
+		ClientID: it.ClientID, TenantID: it.TenantID,
+		APIKeyDigest: it.APIKeyDigest, SecretDigest: it.SecretDigest,
+		Revoked: it.RevokedAt != "",
+	}, nil
+}
+
+// RevokeClient stops a client from getting new tokens. Tokens already issued stay valid
+// until they expire (at most auth.TokenTTL).
+func (s *Store) RevokeClient(ctx context.Context, clientID string) error {
+	out, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 &s.table,
+		Key:                       key(clientPK(clientID), clientSK()),
+		UpdateExpression:          aws.String("SET revokedAt = if_not_exists(revokedAt, :now)"),
+		ConditionExpression:       aws.String("attribute_exists(PK)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":now": &types.AttributeValueMemberS{Value: stamp(s.now())}},
+		ReturnConsumedCapacity:    total,
+	})
+	if conditionFailed(err) {
+		return ErrClientNotFound
+	}
+	if err != nil {
+		return fmt.Errorf("revoke client: %w", err)
+	}
+	reqlog.AddWrite(ctx, capacity(out.ConsumedCapacity)...)
+	return nil
+}
+
+type signingKeyItem struct {
+	PK        string `dynamodbav:"PK"`
+	SK        string `dynamodbav:"SK"`
+	Type      string `dynamodbav:"type"`
+	PublicKey []byte `dynamodbav:"publicKey"`
+	CreatedAt string `dynamodbav:"createdAt"`
+}
+
+// PublishSigningKey stores the public half of a token signing key under its id, so
+// that functions which verify tokens never need the secret.
+func (s *Store) PublishSigningKey(ctx context.Context, pub ed25519.PublicKey) error {
+	item, err := attributevalue.MarshalMap(signingKeyItem{
+		PK: signingKeyPK(), SK: signingKeySK(auth.KeyID(pub)), Type: "signingKey",
+		PublicKey: pub, CreatedAt: stamp(s.now()),
+	})
+	if err != nil {
+		return fmt.Errorf("marshal signing key: %w", err)
+	}
+	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName: &s.table,
+		Item:      item,
+		// Every cold start of the token function publishes; the first one wins.
+		ConditionExpression: aws.String("attribute_not_exists(PK)"),
+	})
+	if err != nil && !conditionFailed(err) {
+		return fmt.Errorf("publish signing key: %w", err)
+	}
+	return nil
+}
+
+// PublicKey implements auth.KeySource.
+func (s *Store) PublicKey(ctx context.Context, keyID string) (ed25519.PublicKey, error) {
+	raw, err := s.getItem(ctx, signingKeyPK(), signingKeySK(keyID))
+	if err != nil {
+		return nil, fmt.Errorf("get signing key: %w", err)
+	}
+	if raw == nil {
+		return nil, auth.ErrUnknownKey
+	}
+	var it signingKeyItem
+	if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
+		return nil, fmt.Errorf("unmarshal signing key: %w", err)
+	}
+	if len(it.PublicKey) != ed25519.PublicKeySize {
+		return nil, fmt.Errorf("signing key %s: %w", keyID, auth.ErrUnknownKey)
+	}
+	return ed25519.PublicKey(it.PublicKey), nil
+}
+
+var _ auth.KeySource = (*Store)(nil)

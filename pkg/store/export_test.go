@@ -1,0 +1,4 @@
+package store
+
+// NewIDForTest exposes newID to the external tests.
+var NewIDForTest = newID

@@ -1,0 +1,210 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/leaderboardapi/leaderboard/pkg/reqlog"
+)
+
+// Team is a tenant's team.
+type Team struct {
+	ID         string
+	Name       string
+	CreatedAt  time.Time
+	ModifiedAt time.Time
+}
+
+// teamItem is a team as stored. Boards is the set of leaderboards the team is on: the
+// strongly consistent index that DeleteTeam walks, kept in the same transactions that
+// add and remove memberships. Deleting marks a team whose delete has begun.
+type teamItem struct {
+	PK         string   `dynamodbav:"PK"`
+	SK         string   `dynamodbav:"SK"`
+	Type       string   `dynamodbav:"type"`
+	TeamID     string   `dynamodbav:"teamId"`
+	Name       string   `dynamodbav:"teamName"`
+	CreatedAt  string   `dynamodbav:"createdAt"`
+	ModifiedAt string   `dynamodbav:"modifiedAt"`
+	Boards     []string `dynamodbav:"boards,stringset,omitempty"`
+	Deleting   bool     `dynamodbav:"deleting,omitempty"`
+}
+
+func (it teamItem) team() Team {
+	return Team{ID: it.TeamID, Name: it.Name, CreatedAt: parseStamp(it.CreatedAt), ModifiedAt: parseStamp(it.ModifiedAt)}
+}
+
+// teamLive is the condition for any write that needs the team to exist and not be
+// on its way out.
+const teamLive = "attribute_exists(PK) AND attribute_not_exists(deleting)"
+
+// CreateTeam stores a new team named name.
+func (s *Store) CreateTeam(ctx context.Context, tenant, name string) (Team, error) {
+	now := s.now()
+	id := newID(now)
+	item, err := attributevalue.MarshalMap(teamItem{
+		PK: tenantPK(tenant), SK: teamSK(id), Type: "team", TeamID: id, Name: name,
+		CreatedAt: stamp(now), ModifiedAt: stamp(now),
+	})
+	if err != nil {
+		return Team{}, fmt.Errorf("marshal team: %w", err)
+	}
+	out, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName:              &s.table,
+		Item:                   item,
+		ConditionExpression:    aws.String("attribute_not_exists(PK)"),
+		ReturnConsumedCapacity: total,
+	})
+	if conditionFailed(err) {
+		return Team{}, fmt.Errorf("create team %s: %w", id, ErrConflict)
+	}
+	if err != nil {
+		return Team{}, fmt.Errorf("create team: %w", err)
+	}
+	reqlog.AddWrite(ctx, capacity(out.ConsumedCapacity)...)
+	return Team{ID: id, Name: name, CreatedAt: now, ModifiedAt: now}, nil
+}
+
+// GetTeam returns a team of the tenant, or ErrTeamNotFound.
+func (s *Store) GetTeam(ctx context.Context, tenant, id string) (Team, error) {
+	it, err := s.getTeamItem(ctx, tenant, id)
+	if err != nil {
+		return Team{}, err
+	}
+	return it.team(), nil
+}
+
+func (s *Store) getTeamItem(ctx context.Context, tenant, id string) (teamItem, error) {
+	if !ValidID(id) {
+		return teamItem{}, ErrTeamNotFound
+	}
+	raw, err := s.getItem(ctx, tenantPK(tenant), teamSK(id))
+	if err != nil {
+		return teamItem{}, fmt.Errorf("get team %s: %w", id, err)
+	}
+	var it teamItem
+	if raw == nil {
+		return teamItem{}, ErrTeamNotFound
+	}
+	if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
+		return teamItem{}, fmt.Errorf("unmarshal team %s: %w", id, err)
+	}
+	if it.Deleting {
+		return teamItem{}, ErrTeamNotFound
+	}
+	return it, nil
+}
+
+// RenameTeam sets a team's name. It never creates a team.
+func (s *Store) RenameTeam(ctx context.Context, tenant, id, name string) (Team, error) {
+	if !ValidID(id) {
+		return Team{}, ErrTeamNotFound
+	}
+	out, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:           &s.table,
+		Key:                 key(tenantPK(tenant), teamSK(id)),
+		UpdateExpression:    aws.String("SET teamName = :name, modifiedAt = :now"),
+		ConditionExpression: aws.String(teamLive),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":name": &types.AttributeValueMemberS{Value: name},
+			":now":  &types.AttributeValueMemberS{Value: stamp(s.now())},
+		},
+		ReturnValues:           types.ReturnValueAllNew,
+		ReturnConsumedCapacity: total,
+	})
+	if conditionFailed(err) {
+		return Team{}, ErrTeamNotFound
+	}
+	if err != nil {
+		return Team{}, fmt.Errorf("rename team %s: %w", id, err)
+	}
+	reqlog.AddWrite(ctx, capacity(out.ConsumedCapacity)...)
+	var it teamItem
+	if err := attributevalue.UnmarshalMap(out.Attributes, &it); err != nil {
+		return Team{}, fmt.Errorf("unmarshal team %s: %w", id, err)
+	}
+	return it.team(), nil
+}
+
+// boardsPerDeleteStep bounds one DeleteTeam transaction: each board costs one item,
+// the team itself one more, and a transaction holds at most 100.
+const boardsPerDeleteStep = 99
+
+// DeleteTeam deletes a team and takes it off every leaderboard it is on.
+//
+// It first marks the team as deleting, which every membership write is conditioned
+// against, so no new membership can appear behind it; then it removes the memberships
+// in transactions of at most 100 items; then it deletes the team. A delete that fails
+// half-way leaves a marked team that reads as missing, and a retried delete finishes it.
+func (s *Store) DeleteTeam(ctx context.Context, tenant, id string) error {
+	if !ValidID(id) {
+		return ErrTeamNotFound
+	}
+	k := key(tenantPK(tenant), teamSK(id))
+	out, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 &s.table,
+		Key:                       k,
+		UpdateExpression:          aws.String("SET deleting = :true"),
+		ConditionExpression:       aws.String("attribute_exists(PK)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":true": &types.AttributeValueMemberBOOL{Value: true}},
+		ReturnValues:              types.ReturnValueAllNew,
+		ReturnConsumedCapacity:    total,
+	})
+	if conditionFailed(err) {
+		return ErrTeamNotFound
+	}
+	if err != nil {
+		return fmt.Errorf("mark team %s deleting: %w", id, err)
+	}
+	reqlog.AddWrite(ctx, capacity(out.ConsumedCapacity)...)
+	var it teamItem
+	if err := attributevalue.UnmarshalMap(out.Attributes, &it); err != nil {
+		return fmt.Errorf("unmarshal team %s: %w", id, err)
+	}
+
+	for boards := it.Boards; len(boards) > 0; {
+		n := min(len(boards), boardsPerDeleteStep)
+		if err := s.leaveBoards(ctx, tenant, id, boards[:n]); err != nil {
+			return fmt.Errorf("delete team %s: %w", id, err)
+		}
+		boards = boards[n:]
+	}
+
+	del, err := s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+		TableName: &s.table,
+		Key:       k,
+		// Memberships cannot be added to a marked team, so boards is gone by now; the
+		// condition keeps it that way if that ever stops being true.
+		ConditionExpression:    aws.String("attribute_not_exists(boards)"),
+		ReturnConsumedCapacity: total,
+	})
+	if err != nil {
+		return fmt.Errorf("delete team %s: %w", id, err)
+	}
+	reqlog.AddWrite(ctx, capacity(del.ConsumedCapacity)...)
+	return nil
+}
+
+// leaveBoards takes the team off the given leaderboards in one transaction.
+func (s *Store) leaveBoards(ctx context.Context, tenant, team string, boards []string) error {
+	items := make([]types.TransactWriteItem, 0, len(boards)+1)
+	items = append(items, types.TransactWriteItem{Update: &types.Update{
+		TableName:                 &s.table,
+		Key:                       key(tenantPK(tenant), teamSK(team)),
+		UpdateExpression:          aws.String("DELETE boards :boards"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":boards": &types.AttributeValueMemberSS{Value: boards}},
+	}})
+	for _, b := range boards {
+		items = append(items, types.TransactWriteItem{Delete: &types.Delete{
+			TableName: &s.table,
+			Key:       key(boardPK(tenant, b), memberSK(team)),
+		}})
+	}
+	return s.transact(ctx, items)
+}
