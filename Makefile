@@ -1,0 +1,65 @@
+# Leaderboard API. The two commands: `make local` (the API on http://127.0.0.1:3000)
+# and `make test` (the whole suite). Needs Go 1.26+, Java 17+, Node/npm and a C
+# compiler (for the race detector); DynamoDB Local is installed on first use into the
+# user cache directory, outside the repository.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# Logical ID -> folder under functions/. One line per function in template.yaml.
+FUNCTIONS := \
+	PingFunction:ping \
+	TokenFunction:token \
+	CreateTeamFunction:create-team \
+	UpdateTeamFunction:update-team \
+	GetTeamFunction:get-team \
+	DeleteTeamFunction:delete-team \
+	CreateLeaderboardFunction:create-leaderboard
+
+LAMBDA_GOARCH ?= arm64
+GOBUILD = CGO_ENABLED=0 GOOS=linux GOARCH=$(LAMBDA_GOARCH) go build -tags lambda.norpc -trimpath -ldflags='-s -w'
+
+.PHONY: help local local-reset credentials test vet build check-go check-cc
+
+help:
+	@echo "make local        the API on http://127.0.0.1:3000 with DynamoDB Local (Ctrl-C stops it)"
+	@echo "make -s credentials   a new tenant's client credentials (while make local runs)"
+	@echo "make test         go vet, unit and integration tests with -race"
+	@echo "make build        every function's bootstrap into .aws-sam/build/<LogicalId>/"
+	@echo "make local-reset  forget the local data"
+
+check-go:
+	@command -v go >/dev/null || { echo "make: go not found: install Go 1.26 or newer (https://go.dev/dl/)"; exit 1; }
+
+check-cc:
+	@command -v "$$(go env CC)" >/dev/null || { echo "make: no C compiler ($$(go env CC)) for the race detector: install gcc (e.g. apt-get install gcc)"; exit 1; }
+
+local: check-go
+	@go run ./cmd/local
+
+local-reset:
+	rm -rf .local/dynamodb
+
+credentials: check-go
+	@go run ./cmd/credentials
+
+vet: check-go
+	go vet ./...
+
+test: vet check-cc
+	go test -race -count=1 -timeout 30m ./...
+
+# SAM (BuildMethod: makefile) runs `make build-<LogicalId>` with ARTIFACTS_DIR set,
+# after copying CodeUri (the repository root) so every function sees pkg/ and go.mod.
+define build_target
+.PHONY: build-$(1)
+build-$(1):
+	$$(GOBUILD) -o $$(ARTIFACTS_DIR)/bootstrap ./functions/$(2)
+endef
+$(foreach f,$(FUNCTIONS),$(eval $(call build_target,$(word 1,$(subst :, ,$(f))),$(word 2,$(subst :, ,$(f))))))
+
+build: check-go
+	@for f in $(FUNCTIONS); do id=$${f%%:*}; \
+		$(MAKE) -s build-$$id ARTIFACTS_DIR=$(CURDIR)/.aws-sam/build/$$id || exit 1; done
+	@for f in $(FUNCTIONS); do id=$${f%%:*}; echo "$$id $$(wc -c < .aws-sam/build/$$id/bootstrap)"; done | \
+		awk 'BEGIN { printf "%-28s %10s\n", "FUNCTION", "SIZE (MB)" } { printf "%-28s %10.2f\n", $$1, $$2 / 1048576 }'

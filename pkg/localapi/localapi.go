@@ -1,0 +1,70 @@
+// Package localapi assembles the whole API in one process for local development and
+// end-to-end tests: every HttpApi route in template.yaml, served by the same handler its
+// Lambda function runs, behind the local stand-in for API Gateway.
+package localapi
+
+import (
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sort"
+	"time"
+
+	"github.com/leaderboardapi/leaderboard/pkg/api"
+	"github.com/leaderboardapi/leaderboard/pkg/apigw"
+	"github.com/leaderboardapi/leaderboard/pkg/auth"
+	"github.com/leaderboardapi/leaderboard/pkg/gateway"
+	"github.com/leaderboardapi/leaderboard/pkg/samtemplate"
+	"github.com/leaderboardapi/leaderboard/pkg/store"
+)
+
+// Handlers returns each HTTP function's handler by its logical ID in template.yaml,
+// built exactly as the function's main builds it.
+func Handlers(s *store.Store, key auth.SigningKey, log *slog.Logger) map[string]apigw.Handler {
+	v := auth.NewVerifier(s, time.Now)
+	return map[string]apigw.Handler{
+		"PingFunction":              api.Ping(s, log),
+		"TokenFunction":             api.Token(s, auth.NewSigner(key, time.Now)),
+		"CreateTeamFunction":        api.CreateTeam(v, s),
+		"GetTeamFunction":           api.GetTeam(v, s),
+		"UpdateTeamFunction":        api.UpdateTeam(v, s),
+		"DeleteTeamFunction":        api.DeleteTeam(v, s),
+		"CreateLeaderboardFunction": api.CreateLeaderboard(v, s),
+	}
+}
+
+// Routes pairs every HttpApi route of the template with its function's handler. It
+// fails if a route's function has no handler, or a handler has no route, so the local
+// server cannot drift from the template.
+func Routes(tmpl *samtemplate.Template, handlers map[string]apigw.Handler, log *slog.Logger) ([]gateway.Route, error) {
+	var routes []gateway.Route
+	used := map[string]bool{}
+	for _, r := range tmpl.HTTPRoutes() {
+		h, ok := handlers[r.FunctionID]
+		if !ok {
+			return nil, fmt.Errorf("route %s: function %s has no local handler", r.RouteKey(), r.FunctionID)
+		}
+		used[r.FunctionID] = true
+		routes = append(routes, gateway.Route{Method: r.Method, Path: r.Path, Handler: apigw.WithRequestLog(log, h)})
+	}
+	var unused []string
+	for id := range handlers {
+		if !used[id] {
+			unused = append(unused, id)
+		}
+	}
+	if len(unused) > 0 {
+		sort.Strings(unused)
+		return nil, fmt.Errorf("functions with a local handler but no HttpApi route in the template: %v", unused)
+	}
+	return routes, nil
+}
+
+// New returns the local API as an http.Handler.
+func New(tmpl *samtemplate.Template, s *store.Store, key auth.SigningKey, log *slog.Logger) (http.Handler, error) {
+	routes, err := Routes(tmpl, Handlers(s, key, log), log)
+	if err != nil {
+		return nil, err
+	}
+	return gateway.New(routes, gateway.Options{Logger: log})
+}
