@@ -1,0 +1,334 @@
+// Tests that hold template.yaml to the code: build targets, globals, routes, policies.
+package leaderboard_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/smithy-go/middleware"
+
+	"github.com/leaderboardapi/leaderboard/internal/testdb"
+	"github.com/leaderboardapi/leaderboard/pkg/apigw"
+	"github.com/leaderboardapi/leaderboard/pkg/auth"
+	"github.com/leaderboardapi/leaderboard/pkg/localapi"
+	"github.com/leaderboardapi/leaderboard/pkg/samtemplate"
+	"github.com/leaderboardapi/leaderboard/pkg/store"
+)
+
+func TestMain(m *testing.M) { testdb.Main(m) }
+
+func loadTemplate(t *testing.T) *samtemplate.Template {
+	t.Helper()
+	tmpl, err := samtemplate.Load("template.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tmpl
+}
+
+// makefileFunctions reads the Makefile's FUNCTIONS list: logical ID -> folder.
+func makefileFunctions(t *testing.T) map[string]string {
+	t.Helper()
+	raw, err := os.ReadFile("Makefile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?s)FUNCTIONS := \\\n(.*?)\n\n`).FindSubmatch(raw)
+	if m == nil {
+		t.Fatal("no FUNCTIONS list in the Makefile")
+	}
+	out := map[string]string{}
+	for _, f := range strings.Fields(strings.ReplaceAll(string(m[1]), `\`, "")) {
+		id, folder, _ := strings.Cut(f, ":")
+		out[id] = folder
+	}
+	return out
+}
+
+func TestBuildTargets(t *testing.T) {
+	tmpl := loadTemplate(t)
+	folders := makefileFunctions(t)
+	seen := map[string]bool{}
+	for _, fn := range tmpl.Functions() {
+		t.Run(fn.LogicalID, func(t *testing.T) {
+			if fn.BuildMethod != "makefile" || fn.CodeURI != "." {
+				t.Errorf("BuildMethod %q CodeUri %q: want makefile and . (SAM copies only CodeUri)", fn.BuildMethod, fn.CodeURI)
+			}
+			folder, ok := folders[fn.LogicalID]
+			if !ok {
+				t.Fatalf("the Makefile's FUNCTIONS list has no %s", fn.LogicalID)
+			}
+			seen[folder] = true
+			if _, err := os.Stat("functions/" + folder + "/main.go"); err != nil {
+				t.Fatal(err)
+			}
+			out, err := exec.Command("make", "-n", "build-"+fn.LogicalID, "ARTIFACTS_DIR=/artifacts").CombinedOutput()
+			if err != nil {
+				t.Fatalf("make -n build-%s: %v\n%s", fn.LogicalID, err, out)
+			}
+			for _, want := range []string{"CGO_ENABLED=0", "GOOS=linux", "GOARCH=arm64", "-tags lambda.norpc", "-trimpath", "-ldflags='-s -w'",
+				"-o /artifacts/bootstrap ./functions/" + folder + "\n"} {
+				if !strings.Contains(string(out), want) {
+					t.Errorf("build-%s lacks %q: %s", fn.LogicalID, want, out)
+				}
+			}
+		})
+	}
+	dirs, _ := os.ReadDir("functions")
+	for _, d := range dirs {
+		if !seen[d.Name()] {
+			t.Errorf("functions/%s is not a function in template.yaml", d.Name())
+		}
+	}
+}
+
+func TestGlobalsAndResources(t *testing.T) {
+	tmpl := loadTemplate(t)
+	for _, fn := range tmpl.Functions() {
+		if fn.Runtime != "provided.al2023" || fn.Handler != "bootstrap" || !slices.Equal(fn.Architectures, []string{"arm64"}) {
+			t.Errorf("%s: runtime %q handler %q arch %v", fn.LogicalID, fn.Runtime, fn.Handler, fn.Architectures)
+		}
+		if mustJSON(fn.Environment["TABLE_NAME"]) != `{"Ref":"Table"}` {
+			t.Errorf("%s: TABLE_NAME = %v", fn.LogicalID, fn.Environment["TABLE_NAME"])
+		}
+		if logging, _ := fn.Properties["LoggingConfig"].(map[string]any); logging["LogFormat"] != "JSON" {
+			t.Errorf("%s: LoggingConfig = %v", fn.LogicalID, fn.Properties["LoggingConfig"])
+		}
+	}
+	checks := []struct{ path, want string }{
+		{"Resources.HttpApi.Properties.DefaultRouteSettings.ThrottlingRateLimit", "100"},
+		{"Resources.HttpApi.Properties.DefaultRouteSettings.ThrottlingBurstLimit", "200"},
+		{"Resources.Table.Properties.BillingMode", `"PAY_PER_REQUEST"`},
+		{"Resources.Table.Properties.PointInTimeRecoverySpecification.PointInTimeRecoveryEnabled", "true"},
+		{"Resources.Table.Properties.SSESpecification.SSEEnabled", "true"},
+		{"Resources.Table.Properties.DeletionProtectionEnabled", `{"Ref":"TableDeletionProtection"}`},
+		{"Resources.PingFailureAlarm.Properties.MetricName", `"Errors"`},
+		{"Resources.PingFailureAlarm.Properties.Dimensions", `[{"Name":"FunctionName","Value":{"Ref":"PingFunction"}}]`},
+		{"Outputs.ApiUrl.Value", `{"Fn::Sub":"https://${HttpApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}"}`},
+		{"Outputs.TableName.Value", `{"Ref":"Table"}`},
+	}
+	doc := map[string]any{"Resources": map[string]any{}, "Outputs": tmpl.Outputs}
+	for id, r := range tmpl.Resources {
+		doc["Resources"].(map[string]any)[id] = map[string]any{"Properties": r.Properties}
+	}
+	for _, c := range checks {
+		if got := mustJSON(lookup(doc, c.path)); got != c.want {
+			t.Errorf("%s = %s, want %s", c.path, got, c.want)
+		}
+	}
+	var schedule string
+	for _, fn := range tmpl.Functions() {
+		for _, e := range fn.Events {
+			if e.Type == "ScheduleV2" {
+				schedule = fn.LogicalID + " " + fmt.Sprint(e.Properties["ScheduleExpression"])
+			}
+		}
+	}
+	if schedule != "PingFunction rate(5 minutes)" {
+		t.Errorf("scheduled health check = %q", schedule)
+	}
+}
+
+func lookup(v any, path string) any {
+	for _, k := range strings.Split(path, ".") {
+		m, _ := v.(map[string]any)
+		v = m[k]
+	}
+	return v
+}
+
+func mustJSON(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+// recorder notes the IAM actions that DynamoDB calls through a client would need.
+type recorder struct {
+	mu      sync.Mutex
+	actions map[string]bool
+}
+
+func (r *recorder) client(base *dynamodb.Client) *dynamodb.Client {
+	return dynamodb.New(base.Options(), func(o *dynamodb.Options) {
+		o.APIOptions = append(o.APIOptions, func(stack *middleware.Stack) error {
+			return stack.Initialize.Add(middleware.InitializeMiddlewareFunc("record",
+				func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+					r.mu.Lock()
+					for _, a := range iamActions(awsmiddleware.GetOperationName(ctx), in.Parameters) {
+						r.actions[a] = true
+					}
+					r.mu.Unlock()
+					return next.HandleInitialize(ctx, in)
+				}), middleware.Before)
+		})
+	})
+}
+
+// iamActions maps an API call to the IAM actions it needs: a transaction needs the
+// action of each kind of item in it, not one of its own.
+func iamActions(op string, params any) []string {
+	tx, ok := params.(*dynamodb.TransactWriteItemsInput)
+	if !ok {
+		return []string{"dynamodb:" + op}
+	}
+	var out []string
+	for _, it := range tx.TransactItems {
+		switch {
+		case it.Put != nil:
+			out = append(out, "dynamodb:PutItem")
+		case it.Update != nil:
+			out = append(out, "dynamodb:UpdateItem")
+		case it.Delete != nil:
+			out = append(out, "dynamodb:DeleteItem")
+		case it.ConditionCheck != nil:
+			out = append(out, "dynamodb:ConditionCheckItem")
+		}
+	}
+	return out
+}
+
+// grants reads a function's policy statements: action -> the resources it is granted on.
+func grants(t *testing.T, fn samtemplate.Function) map[string][]string {
+	t.Helper()
+	out := map[string][]string{}
+	for _, p := range fn.Policies {
+		doc, ok := p.(map[string]any)
+		if !ok || doc["Statement"] == nil {
+			t.Fatalf("%s: policy %v is not an inline statement list; SAM policy templates grant more than a function needs", fn.LogicalID, mustJSON(p))
+		}
+		for _, s := range doc["Statement"].([]any) {
+			st := s.(map[string]any)
+			if st["Effect"] != "Allow" {
+				continue
+			}
+			for _, a := range list(st["Action"]) {
+				for _, r := range list(st["Resource"]) {
+					out[a.(string)] = append(out[a.(string)], mustJSON(r))
+				}
+			}
+		}
+	}
+	return out
+}
+
+func list(v any) []any {
+	if l, ok := v.([]any); ok {
+		return l
+	}
+	return []any{v}
+}
+
+// TestPoliciesAreLeastPrivilege runs every HTTP function's handler, each through its
+// own recording DynamoDB client, over the seed API's success and error paths, and holds
+// each function's policy to what it used: every action it needs is granted, and no
+// DynamoDB action is granted that it does not use.
+func TestPoliciesAreLeastPrivilege(t *testing.T) {
+	tmpl := loadTemplate(t)
+	base, table := testdb.Table(t)
+	ctx := context.Background()
+	key, _ := auth.KeyFromSeed([]byte(strings.Repeat("p", 64)))
+	discard := slog.New(slog.NewTextHandler(io.Discard, nil))
+
+	used := map[string]*recorder{}
+	handlers := map[string]apigw.Handler{}
+	for _, fn := range tmpl.Functions() {
+		rec := &recorder{actions: map[string]bool{}}
+		used[fn.LogicalID] = rec
+		s := store.New(rec.client(base), table, time.Now)
+		if fn.LogicalID == "TokenFunction" {
+			// Its main publishes the public key at cold start.
+			if err := s.PublishSigningKey(ctx, key.Public()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if h, ok := localapi.Handlers(s, key, discard)[fn.LogicalID]; ok {
+			handlers[fn.LogicalID] = h
+		}
+	}
+	creds := auth.NewCredentials()
+	if _, err := store.New(base, table, time.Now).CreateTenant(ctx, creds); err != nil {
+		t.Fatal(err)
+	}
+
+	call := func(fn string, headers map[string]string, id, body string) map[string]any {
+		t.Helper()
+		req := events.APIGatewayV2HTTPRequest{Headers: headers, Body: body}
+		if id != "" {
+			req.PathParameters = map[string]string{"id": id}
+		}
+		resp, err := handlers[fn](ctx, req)
+		if err != nil || resp.StatusCode >= 500 {
+			t.Fatalf("%s: %d %s %v", fn, resp.StatusCode, resp.Body, err)
+		}
+		var out map[string]any
+		json.Unmarshal([]byte(resp.Body), &out)
+		return out
+	}
+	call("PingFunction", nil, "", "")
+	call("TokenFunction", map[string]string{"x-api-key": "wrong", "x-client-id": creds.ClientID, "x-client-secret": "wrong"}, "", "")
+	token := call("TokenFunction", map[string]string{"x-api-key": creds.APIKey, "x-client-id": creds.ClientID, "x-client-secret": creds.ClientSecret}, "", "")["authToken"].(string)
+	bearer := map[string]string{"authorization": "Bearer " + token}
+	a := call("CreateTeamFunction", bearer, "", `{"teamName":"A"}`)["id"].(string)
+	b := call("CreateTeamFunction", bearer, "", `{"teamName":"B"}`)["id"].(string)
+	call("GetTeamFunction", bearer, a, "")
+	call("UpdateTeamFunction", bearer, a, `{"team":{"teamName":"A2"}}`)
+	call("UpdateTeamFunction", bearer, "01J00000000000000000000000", `{"team":{"teamName":"A2"}}`)
+	call("CreateLeaderboardFunction", bearer, "", `{"name":"S","teams":["`+a+`","`+b+`"]}`)
+	call("CreateLeaderboardFunction", bearer, "", `{"name":"S","teams":["`+a+`","01J00000000000000000000000"]}`)
+	call("DeleteTeamFunction", bearer, a, "")
+	call("DeleteTeamFunction", bearer, a, "")
+
+	for _, fn := range tmpl.Functions() {
+		t.Run(fn.LogicalID, func(t *testing.T) {
+			granted := grants(t, fn)
+			var need, extra []string
+			for a := range used[fn.LogicalID].actions {
+				if _, ok := granted[a]; !ok {
+					need = append(need, a)
+				}
+			}
+			for a, resources := range granted {
+				switch service, _, _ := strings.Cut(a, ":"); service {
+				case "dynamodb":
+					if !used[fn.LogicalID].actions[a] {
+						extra = append(extra, a)
+					}
+					for _, r := range resources {
+						if r != `{"Fn::GetAtt":["Table","Arn"]}` && r != `{"Fn::Sub":"${Table.Arn}/index/*"}` {
+							t.Errorf("%s granted on %s: only the table and its indexes", a, r)
+						}
+					}
+				case "secretsmanager":
+					if fn.LogicalID != "TokenFunction" || a != "secretsmanager:GetSecretValue" || !slices.Equal(resources, []string{`{"Ref":"SigningKeySecret"}`}) {
+						t.Errorf("%s granted %s on %v: only the token function may read its own secret", fn.LogicalID, a, resources)
+					}
+				default:
+					t.Errorf("%s granted %s: not a service it uses", fn.LogicalID, a)
+				}
+			}
+			sort.Strings(need)
+			sort.Strings(extra)
+			if len(need) > 0 {
+				t.Errorf("the code calls %v but the policy does not grant it (AccessDenied in AWS)", need)
+			}
+			if len(extra) > 0 {
+				t.Errorf("the policy grants %v that the code never calls", extra)
+			}
+		})
+	}
+}
