@@ -14,7 +14,17 @@ FUNCTIONS := \
 	UpdateTeamFunction:update-team \
 	GetTeamFunction:get-team \
 	DeleteTeamFunction:delete-team \
-	CreateLeaderboardFunction:create-leaderboard
+	CreateLeaderboardFunction:create-leaderboard \
+	GetLeaderboardFunction:get-leaderboard \
+	UpdateLeaderboardFunction:update-leaderboard \
+	ListTeamsFunction:list-teams \
+	ListLeaderboardsFunction:list-leaderboards \
+	DeleteLeaderboardFunction:delete-leaderboard \
+	AddTeamsFunction:add-teams \
+	RemoveTeamFunction:remove-team \
+	SubmitScoresFunction:submit-scores \
+	GetRankingsFunction:get-rankings \
+	GetTeamRankFunction:get-team-rank
 
 LAMBDA_GOARCH ?= arm64
 GOBUILD = CGO_ENABLED=0 GOOS=linux GOARCH=$(LAMBDA_GOARCH) go build -tags lambda.norpc -trimpath -ldflags='-s -w'
@@ -63,3 +73,15 @@ build: check-go
 		$(MAKE) -s build-$$id ARTIFACTS_DIR=$(CURDIR)/.aws-sam/build/$$id || exit 1; done
 	@for f in $(FUNCTIONS); do id=$${f%%:*}; echo "$$id $$(wc -c < .aws-sam/build/$$id/bootstrap)"; done | \
 		awk 'BEGIN { printf "%-28s %10s\n", "FUNCTION", "SIZE (MB)" } { printf "%-28s %10.2f\n", $$1, $$2 / 1048576 }'
+
+# make invoke: one function's real bootstrap under Amazon's Lambda Runtime Interface
+# Emulator with one event, as `sam local invoke` does, without Docker (see events/README.md).
+.PHONY: invoke bench-lambda
+
+invoke: check-go
+	@if [ -z "$(FUNCTION)" ] || [ -z "$(EVENT)" ]; then echo "make: usage: make invoke FUNCTION=<LogicalId> EVENT=<file>, e.g. make invoke FUNCTION=PingFunction EVENT=events/ping.json"; exit 1; fi
+	@go run ./cmd/invoke -function $(FUNCTION) -event $(EVENT)
+
+# Binary sizes, cold starts, warm latency and memory of every function (docs/performance.md).
+bench-lambda: check-go
+	@go run ./cmd/bench-lambda

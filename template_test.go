@@ -25,6 +25,7 @@ import (
 	"github.com/leaderboardapi/leaderboard/internal/testdb"
 	"github.com/leaderboardapi/leaderboard/pkg/apigw"
 	"github.com/leaderboardapi/leaderboard/pkg/auth"
+	"github.com/leaderboardapi/leaderboard/pkg/cursor"
 	"github.com/leaderboardapi/leaderboard/pkg/localapi"
 	"github.com/leaderboardapi/leaderboard/pkg/samtemplate"
 	"github.com/leaderboardapi/leaderboard/pkg/store"
@@ -244,19 +245,34 @@ func TestPoliciesAreLeastPrivilege(t *testing.T) {
 	key, _ := auth.KeyFromSeed([]byte(strings.Repeat("p", 64)))
 	discard := slog.New(slog.NewTextHandler(io.Discard, nil))
 
+	// Their mains read the cursor key at cold start, creating it if it is missing.
+	cursorKeyAtColdStart := map[string]bool{"ListTeamsFunction": true, "ListLeaderboardsFunction": true, "GetRankingsFunction": true}
+
 	used := map[string]*recorder{}
 	handlers := map[string]apigw.Handler{}
+	var stores []*store.Store
 	for _, fn := range tmpl.Functions() {
 		rec := &recorder{actions: map[string]bool{}}
 		used[fn.LogicalID] = rec
 		s := store.New(rec.client(base), table, time.Now)
+		stores = append(stores, s)
 		if fn.LogicalID == "TokenFunction" {
 			// Its main publishes the public key at cold start.
 			if err := s.PublishSigningKey(ctx, key.Public()); err != nil {
 				t.Fatal(err)
 			}
 		}
-		if h, ok := localapi.Handlers(s, key, discard)[fn.LogicalID]; ok {
+		cursorKey := make([]byte, cursor.KeySize)
+		if cursorKeyAtColdStart[fn.LogicalID] {
+			// Each on a table of its own, so that each is the first and creates the key.
+			_, fresh := testdb.Table(t)
+			k, err := store.New(rec.client(base), fresh, time.Now).CursorKey(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cursorKey = k
+		}
+		if h, ok := localapi.Handlers(s, key, cursor.New(cursorKey), discard)[fn.LogicalID]; ok {
 			handlers[fn.LogicalID] = h
 		}
 	}
@@ -265,12 +281,9 @@ func TestPoliciesAreLeastPrivilege(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	call := func(fn string, headers map[string]string, id, body string) map[string]any {
+	callPath := func(fn string, headers, params map[string]string, body string, query map[string]string) map[string]any {
 		t.Helper()
-		req := events.APIGatewayV2HTTPRequest{Headers: headers, Body: body}
-		if id != "" {
-			req.PathParameters = map[string]string{"id": id}
-		}
+		req := events.APIGatewayV2HTTPRequest{Headers: headers, Body: body, QueryStringParameters: query, PathParameters: params}
 		resp, err := handlers[fn](ctx, req)
 		if err != nil || resp.StatusCode >= 500 {
 			t.Fatalf("%s: %d %s %v", fn, resp.StatusCode, resp.Body, err)
@@ -278,6 +291,18 @@ func TestPoliciesAreLeastPrivilege(t *testing.T) {
 		var out map[string]any
 		json.Unmarshal([]byte(resp.Body), &out)
 		return out
+	}
+	callQuery := func(fn string, headers map[string]string, id, body string, query map[string]string) map[string]any {
+		t.Helper()
+		var params map[string]string
+		if id != "" {
+			params = map[string]string{"id": id}
+		}
+		return callPath(fn, headers, params, body, query)
+	}
+	call := func(fn string, headers map[string]string, id, body string) map[string]any {
+		t.Helper()
+		return callQuery(fn, headers, id, body, nil)
 	}
 	call("PingFunction", nil, "", "")
 	call("TokenFunction", map[string]string{"x-api-key": "wrong", "x-client-id": creds.ClientID, "x-client-secret": "wrong"}, "", "")
@@ -288,10 +313,48 @@ func TestPoliciesAreLeastPrivilege(t *testing.T) {
 	call("GetTeamFunction", bearer, a, "")
 	call("UpdateTeamFunction", bearer, a, `{"team":{"teamName":"A2"}}`)
 	call("UpdateTeamFunction", bearer, "01J00000000000000000000000", `{"team":{"teamName":"A2"}}`)
-	call("CreateLeaderboardFunction", bearer, "", `{"name":"S","teams":["`+a+`","`+b+`"]}`)
+	board := call("CreateLeaderboardFunction", bearer, "", `{"name":"S","teams":["`+a+`","`+b+`"]}`)["id"].(string)
 	call("CreateLeaderboardFunction", bearer, "", `{"name":"S","teams":["`+a+`","01J00000000000000000000000"]}`)
+	call("CreateLeaderboardFunction", bearer, "", `{"name":"T","teams":[],"sortOrder":"asc","minScore":0}`)
+	call("GetLeaderboardFunction", bearer, board, "")
+	call("GetLeaderboardFunction", bearer, "01J00000000000000000000000", "")
+	call("UpdateLeaderboardFunction", bearer, board, `{"leaderboard":{"name":"S2"}}`)
+	call("UpdateLeaderboardFunction", bearer, "01J00000000000000000000000", `{"leaderboard":{"name":"S2"}}`)
+	call("UpdateLeaderboardFunction", bearer, board, `{"leaderboard":{"name":"S2","sortOrder":"asc"}}`)
+	for _, fn := range []string{"ListTeamsFunction", "ListLeaderboardsFunction"} {
+		page := callQuery(fn, bearer, "", "", map[string]string{"limit": "1"})
+		callQuery(fn, bearer, "", "", map[string]string{"limit": "1", "cursor": page["nextCursor"].(string)})
+		callQuery(fn, bearer, "", "", nil)
+		callQuery(fn, bearer, "", "", map[string]string{"cursor": "forged"})
+		callQuery(fn, bearer, "", "", map[string]string{"limit": "0"})
+	}
+	// Scores and rankings, past enough splits (a small tree) to use every action.
+	for _, st := range stores {
+		st.SetTreeShape(2, 2)
+	}
+	member := func(team string) map[string]string { return map[string]string{"id": board, "teamId": team} }
+	c := call("CreateTeamFunction", bearer, "", `{"teamName":"C"}`)["id"].(string)
+	call("AddTeamsFunction", bearer, board, `{"teams":["`+c+`"]}`)
+	call("AddTeamsFunction", bearer, board, `{"teams":["01J00000000000000000000000"]}`)
+	for i, team := range []string{a, b, c, a, b, c, a} {
+		call("SubmitScoresFunction", bearer, board, fmt.Sprintf(`{"teamId":%q,"score":%d}`, team, 10*i))
+	}
+	idem := map[string]string{"authorization": bearer["authorization"], "idempotency-key": "k1"}
+	batch := `{"scores":[{"teamId":"` + a + `","score":99},{"teamId":"` + b + `","score":1,"operator":"increment"}]}`
+	callPath("SubmitScoresFunction", idem, map[string]string{"id": board}, batch, nil)
+	callPath("SubmitScoresFunction", idem, map[string]string{"id": board}, batch, nil)
+	call("SubmitScoresFunction", bearer, board, `{"teamId":"01J00000000000000000000000","score":1}`)
+	page := callQuery("GetRankingsFunction", bearer, board, "", map[string]string{"limit": "1"})
+	callQuery("GetRankingsFunction", bearer, board, "", map[string]string{"cursor": page["nextCursor"].(string)})
+	callPath("GetTeamRankFunction", bearer, member(a), "", map[string]string{"around": "2"})
+	callPath("GetTeamRankFunction", bearer, member("01J00000000000000000000000"), "", nil)
+	call("UpdateTeamFunction", bearer, b, `{"team":{"teamName":"B2"}}`) // a scored member: rankings follow
+	callPath("RemoveTeamFunction", bearer, member(c), "", nil)
+	callPath("RemoveTeamFunction", bearer, member(c), "", nil)
 	call("DeleteTeamFunction", bearer, a, "")
 	call("DeleteTeamFunction", bearer, a, "")
+	call("DeleteLeaderboardFunction", bearer, board, "")
+	call("DeleteLeaderboardFunction", bearer, board, "")
 
 	for _, fn := range tmpl.Functions() {
 		t.Run(fn.LogicalID, func(t *testing.T) {

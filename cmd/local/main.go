@@ -16,6 +16,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/leaderboardapi/leaderboard/pkg/cursor"
 	"github.com/leaderboardapi/leaderboard/pkg/dynamolocal"
 	"github.com/leaderboardapi/leaderboard/pkg/localapi"
 	"github.com/leaderboardapi/leaderboard/pkg/localenv"
@@ -65,12 +66,16 @@ func run(addr string, ddbPort int) error {
 	if err := s.PublishSigningKey(ctx, key.Public()); err != nil {
 		return err
 	}
+	cursorKey, err := s.CursorKey(ctx)
+	if err != nil {
+		return err
+	}
 	tmpl, err := samtemplate.Load("template.yaml")
 	if err != nil {
 		return err
 	}
 	log := reqlog.NewLogger(os.Getenv, os.Stdout)
-	handler, err := localapi.New(tmpl, s, key, log)
+	handler, err := localapi.New(tmpl, s, key, cursor.New(cursorKey), log)
 	if err != nil {
 		return err
 	}

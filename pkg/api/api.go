@@ -6,6 +6,7 @@ package api
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"time"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/leaderboardapi/leaderboard/pkg/apigw"
 	"github.com/leaderboardapi/leaderboard/pkg/auth"
+	"github.com/leaderboardapi/leaderboard/pkg/cursor"
 	"github.com/leaderboardapi/leaderboard/pkg/reqlog"
 	"github.com/leaderboardapi/leaderboard/pkg/store"
 )
@@ -26,6 +28,8 @@ var errNotAuthorized = errors.New("not authorized")
 func fail(ctx context.Context, err error) (apigw.Response, error) {
 	var problem *apigw.Problem
 	var unknown *store.UnknownTeamsError
+	var notMembers *store.NotMembersError
+	var outOfRange *store.OutOfRangeError
 	switch {
 	case errors.As(err, &problem):
 		return apigw.Message(problem.Status, problem.Message), nil
@@ -33,8 +37,21 @@ func fail(ctx context.Context, err error) (apigw.Response, error) {
 		return apigw.Message(http.StatusUnauthorized, "Not Authorized"), nil
 	case errors.Is(err, errInvalidCredentials):
 		return apigw.Message(http.StatusUnauthorized, "Invalid Credentials"), nil
+	case errors.Is(err, cursor.ErrInvalid):
+		return apigw.Message(http.StatusBadRequest, "invalid cursor"), nil
 	case errors.As(err, &unknown):
 		return apigw.Message(http.StatusBadRequest, "unknown teams: "+strings.Join(unknown.IDs, ", ")), nil
+	case errors.As(err, &notMembers):
+		return apigw.Message(http.StatusBadRequest, "teams not on this leaderboard: "+strings.Join(notMembers.IDs, ", ")), nil
+	case errors.As(err, &outOfRange):
+		return apigw.Message(http.StatusBadRequest, fmt.Sprintf("team %s would score %d, outside this leaderboard's range %d to %d",
+			outOfRange.TeamID, outOfRange.Score, outOfRange.Min, outOfRange.Max)), nil
+	case errors.Is(err, store.ErrIdempotencyKeyReused):
+		return apigw.Message(http.StatusUnprocessableEntity, "this Idempotency-Key was used for a different request"), nil
+	case errors.Is(err, store.ErrNotRanked):
+		return apigw.Message(http.StatusNotFound, "team has no score on this leaderboard"), nil
+	case errors.Is(err, store.ErrConflict):
+		return apigw.Message(http.StatusConflict, "too many concurrent updates of the same data; try again"), nil
 	case errors.Is(err, store.ErrTeamNotFound):
 		return apigw.Message(http.StatusNotFound, "team not found"), nil
 	case errors.Is(err, store.ErrLeaderboardNotFound):

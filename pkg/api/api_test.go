@@ -18,6 +18,7 @@ import (
 	"github.com/leaderboardapi/leaderboard/pkg/api"
 	"github.com/leaderboardapi/leaderboard/pkg/apigw"
 	"github.com/leaderboardapi/leaderboard/pkg/auth"
+	"github.com/leaderboardapi/leaderboard/pkg/cursor"
 	"github.com/leaderboardapi/leaderboard/pkg/store"
 )
 
@@ -54,6 +55,11 @@ func newFixture(t *testing.T) *fixture {
 	}
 	log := slog.New(slog.NewJSONHandler(f.log, nil))
 	v := auth.NewVerifier(s, time.Now)
+	cursorKey, err := s.CursorKey(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cursors := cursor.New(cursorKey)
 	f.handlers = map[string]apigw.Handler{
 		"GET /ping":            api.Ping(s, log),
 		"GET /v1/token":        api.Token(s, auth.NewSigner(key, time.Now)),
@@ -63,6 +69,16 @@ func newFixture(t *testing.T) *fixture {
 		"DELETE /v1/team/{id}": api.DeleteTeam(v, s),
 		"POST /v1/leaderboard": api.CreateLeaderboard(v, s),
 	}
+	f.handlers["GET /v1/leaderboard/{id}"] = api.GetLeaderboard(v, s)
+	f.handlers["PUT /v1/leaderboard/{id}"] = api.UpdateLeaderboard(v, s)
+	f.handlers["GET /v1/teams"] = api.ListTeams(v, s, cursors)
+	f.handlers["GET /v1/leaderboards"] = api.ListLeaderboards(v, s, cursors)
+	f.handlers["DELETE /v1/leaderboard/{id}"] = api.DeleteLeaderboard(v, s)
+	f.handlers["POST /v1/leaderboard/{id}/teams"] = api.AddTeams(v, s)
+	f.handlers["DELETE /v1/leaderboard/{id}/teams/{teamId}"] = api.RemoveTeam(v, s)
+	f.handlers["POST /v1/leaderboard/{id}/scores"] = api.SubmitScores(v, s)
+	f.handlers["GET /v1/leaderboard/{id}/rankings"] = api.Rankings(v, s, cursors)
+	f.handlers["GET /v1/leaderboard/{id}/rankings/{teamId}"] = api.TeamRank(v, s)
 	for route, h := range f.handlers {
 		f.handlers[route] = apigw.WithRequestLog(log, h)
 	}

@@ -2,25 +2,53 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
+	"slices"
+	"strings"
 
 	"github.com/leaderboardapi/leaderboard/pkg/apigw"
+	"github.com/leaderboardapi/leaderboard/pkg/cursor"
 	"github.com/leaderboardapi/leaderboard/pkg/store"
 )
 
+// The settings a leaderboard may be created with; the first of each is the default.
+var (
+	sortOrders     = []string{"desc", "asc"}
+	scoreOperators = []string{"best", "set", "increment"}
+	rankModes      = []string{"ordinal", "competition"}
+)
+
 type leaderboardJSON struct {
-	Name       string   `json:"name"`
-	ID         string   `json:"id"`
-	Teams      []string `json:"teams"`
-	CreatedAt  string   `json:"createdAt"`
-	ModifiedAt string   `json:"modifiedAt"`
+	Name          string    `json:"name"`
+	ID            string    `json:"id"`
+	SortOrder     string    `json:"sortOrder"`
+	ScoreOperator string    `json:"scoreOperator"`
+	RankMode      string    `json:"rankMode"`
+	MinScore      *int64    `json:"minScore,omitempty"`
+	MaxScore      *int64    `json:"maxScore,omitempty"`
+	TeamCount     int       `json:"teamCount"`
+	Teams         *[]string `json:"teams,omitempty"` // only in the answer to a create
+	CreatedAt     string    `json:"createdAt"`
+	ModifiedAt    string    `json:"modifiedAt"`
+}
+
+func newLeaderboardJSON(b store.Leaderboard) leaderboardJSON {
+	return leaderboardJSON{
+		Name: b.Name, ID: b.ID,
+		SortOrder: b.Settings.SortOrder, ScoreOperator: b.Settings.ScoreOperator, RankMode: b.Settings.RankMode,
+		MinScore: b.Settings.MinScore, MaxScore: b.Settings.MaxScore,
+		TeamCount: b.MemberCount,
+		CreatedAt: stamp(b.CreatedAt), ModifiedAt: stamp(b.ModifiedAt),
+	}
 }
 
 type leaderboardCreator interface {
-	CreateLeaderboard(ctx context.Context, tenant, name string, teams []string) (store.Leaderboard, error)
+	CreateLeaderboard(ctx context.Context, tenant, name string, settings store.Settings, teams []string) (store.Leaderboard, error)
 }
 
-// CreateLeaderboard answers POST /v1/leaderboard {"name": "...", "teams": [ids]}.
+// CreateLeaderboard answers POST /v1/leaderboard {"name": "...", "teams": [ids]} with
+// optional settings beside them: sortOrder, scoreOperator, rankMode, minScore, maxScore.
 func CreateLeaderboard(v tokenVerifier, boards leaderboardCreator) apigw.Handler {
 	return func(ctx context.Context, req apigw.Request) (apigw.Response, error) {
 		tenant, err := authenticate(ctx, v, req)
@@ -28,8 +56,13 @@ func CreateLeaderboard(v tokenVerifier, boards leaderboardCreator) apigw.Handler
 			return fail(ctx, err)
 		}
 		var body struct {
-			Name  *string   `json:"name"`
-			Teams *[]string `json:"teams"`
+			Name          *string         `json:"name"`
+			Teams         *[]string       `json:"teams"`
+			SortOrder     *string         `json:"sortOrder"`
+			ScoreOperator *string         `json:"scoreOperator"`
+			RankMode      *string         `json:"rankMode"`
+			MinScore      json.RawMessage `json:"minScore"`
+			MaxScore      json.RawMessage `json:"maxScore"`
 		}
 		if err := apigw.DecodeJSON(req, &body); err != nil {
 			return fail(ctx, err)
@@ -38,34 +71,194 @@ func CreateLeaderboard(v tokenVerifier, boards leaderboardCreator) apigw.Handler
 		if err != nil {
 			return fail(ctx, err)
 		}
-		if body.Teams == nil {
-			return fail(ctx, apigw.Errorf(http.StatusBadRequest, "teams is required (an array of team ids, may be empty)"))
-		}
-		teams := distinct(*body.Teams)
-		if len(teams) > store.MaxTeamsPerWrite {
-			return fail(ctx, apigw.Errorf(http.StatusBadRequest, "teams may list at most %d teams per request", store.MaxTeamsPerWrite))
-		}
-		board, err := boards.CreateLeaderboard(ctx, tenant, name, teams)
+		teams, err := teamIDs(body.Teams)
 		if err != nil {
 			return fail(ctx, err)
 		}
-		return apigw.JSON(http.StatusCreated, leaderboardJSON{
-			Name: board.Name, ID: board.ID, Teams: board.Teams,
-			CreatedAt: stamp(board.CreatedAt), ModifiedAt: stamp(board.ModifiedAt),
-		}), nil
+		var settings store.Settings
+		for _, s := range []struct {
+			field   string
+			value   *string
+			allowed []string
+			dst     *string
+		}{
+			{"sortOrder", body.SortOrder, sortOrders, &settings.SortOrder},
+			{"scoreOperator", body.ScoreOperator, scoreOperators, &settings.ScoreOperator},
+			{"rankMode", body.RankMode, rankModes, &settings.RankMode},
+		} {
+			if *s.dst, err = oneOf(s.field, s.value, s.allowed); err != nil {
+				return fail(ctx, err)
+			}
+		}
+		if settings.MinScore, err = optionalScore("minScore", body.MinScore); err != nil {
+			return fail(ctx, err)
+		}
+		if settings.MaxScore, err = optionalScore("maxScore", body.MaxScore); err != nil {
+			return fail(ctx, err)
+		}
+		if settings.MinScore != nil && settings.MaxScore != nil && *settings.MinScore > *settings.MaxScore {
+			return fail(ctx, apigw.Errorf(http.StatusBadRequest, "minScore must not be greater than maxScore"))
+		}
+		board, err := boards.CreateLeaderboard(ctx, tenant, name, settings, teams)
+		if err != nil {
+			return fail(ctx, err)
+		}
+		out := newLeaderboardJSON(board)
+		out.Teams = &board.Teams
+		return apigw.JSON(http.StatusCreated, out), nil
 	}
 }
 
-// distinct drops repeated ids, keeping first-seen order. It never returns nil, so an
-// empty list stays an empty JSON array.
-func distinct(ids []string) []string {
-	seen := make(map[string]bool, len(ids))
-	out := make([]string, 0, len(ids))
-	for _, id := range ids {
+// oneOf returns the value of an enumerated setting, or its default (allowed[0]) when
+// it is absent.
+func oneOf(field string, value *string, allowed []string) (string, error) {
+	if value == nil {
+		return allowed[0], nil
+	}
+	if !slices.Contains(allowed, *value) {
+		return "", apigw.Errorf(http.StatusBadRequest, "%s must be one of: %s", field, strings.Join(allowed, ", "))
+	}
+	return *value, nil
+}
+
+// optionalScore reads a score bound that may be left out (nil).
+func optionalScore(field string, n json.RawMessage) (*int64, error) {
+	if n == nil || string(n) == "null" {
+		return nil, nil
+	}
+	v, err := parseScore(field, n)
+	if err != nil {
+		return nil, err
+	}
+	return &v, nil
+}
+
+// teamIDs checks a request's "teams": present (an empty array is fine), at most
+// store.MaxTeamsPerWrite distinct ids. Repeats are dropped, keeping first-seen order, and
+// the result is never nil, so an empty list stays an empty JSON array.
+func teamIDs(teams *[]string) ([]string, error) {
+	if teams == nil {
+		return nil, apigw.Errorf(http.StatusBadRequest, "teams is required (an array of team ids, may be empty)")
+	}
+	seen := make(map[string]bool, len(*teams))
+	out := make([]string, 0, len(*teams))
+	for _, id := range *teams {
 		if !seen[id] {
 			seen[id] = true
 			out = append(out, id)
 		}
 	}
-	return out
+	if len(out) > store.MaxTeamsPerWrite {
+		return nil, apigw.Errorf(http.StatusBadRequest, "teams may list at most %d teams per request", store.MaxTeamsPerWrite)
+	}
+	return out, nil
+}
+
+type leaderboardGetter interface {
+	GetLeaderboard(ctx context.Context, tenant, id string) (store.Leaderboard, error)
+}
+
+// GetLeaderboard answers GET /v1/leaderboard/{id}.
+func GetLeaderboard(v tokenVerifier, boards leaderboardGetter) apigw.Handler {
+	return func(ctx context.Context, req apigw.Request) (apigw.Response, error) {
+		tenant, err := authenticate(ctx, v, req)
+		if err != nil {
+			return fail(ctx, err)
+		}
+		board, err := boards.GetLeaderboard(ctx, tenant, req.PathParameters["id"])
+		if err != nil {
+			return fail(ctx, err)
+		}
+		return apigw.JSON(http.StatusOK, newLeaderboardJSON(board)), nil
+	}
+}
+
+type leaderboardRenamer interface {
+	RenameLeaderboard(ctx context.Context, tenant, id, name string) (store.Leaderboard, error)
+}
+
+// UpdateLeaderboard answers PUT /v1/leaderboard/{id} {"leaderboard": {"name": "..."}}.
+// Only the name can change: the settings rank scores already posted, and the other
+// fields are the server's. Sending any of them is an error, never silently ignored.
+func UpdateLeaderboard(v tokenVerifier, boards leaderboardRenamer) apigw.Handler {
+	return func(ctx context.Context, req apigw.Request) (apigw.Response, error) {
+		tenant, err := authenticate(ctx, v, req)
+		if err != nil {
+			return fail(ctx, err)
+		}
+		var body struct {
+			Leaderboard *struct {
+				Name          *string         `json:"name"`
+				SortOrder     json.RawMessage `json:"sortOrder"`
+				ScoreOperator json.RawMessage `json:"scoreOperator"`
+				RankMode      json.RawMessage `json:"rankMode"`
+				MinScore      json.RawMessage `json:"minScore"`
+				MaxScore      json.RawMessage `json:"maxScore"`
+				ID            json.RawMessage `json:"id"`
+				TeamCount     json.RawMessage `json:"teamCount"`
+				Teams         json.RawMessage `json:"teams"`
+				CreatedAt     json.RawMessage `json:"createdAt"`
+				ModifiedAt    json.RawMessage `json:"modifiedAt"`
+			} `json:"leaderboard"`
+		}
+		if err := apigw.DecodeJSON(req, &body); err != nil {
+			return fail(ctx, err)
+		}
+		b := body.Leaderboard
+		if b == nil {
+			return fail(ctx, apigw.Errorf(http.StatusBadRequest, "leaderboard is required"))
+		}
+		if b.SortOrder != nil || b.ScoreOperator != nil || b.RankMode != nil || b.MinScore != nil || b.MaxScore != nil {
+			return fail(ctx, apigw.Errorf(http.StatusBadRequest, "sortOrder, scoreOperator, rankMode, minScore and maxScore cannot be changed after creation"))
+		}
+		if b.ID != nil || b.TeamCount != nil || b.Teams != nil || b.CreatedAt != nil || b.ModifiedAt != nil {
+			return fail(ctx, apigw.Errorf(http.StatusBadRequest, "id, teamCount, teams, createdAt and modifiedAt cannot be changed here"))
+		}
+		name, err := cleanName("leaderboard.name", b.Name)
+		if err != nil {
+			return fail(ctx, err)
+		}
+		board, err := boards.RenameLeaderboard(ctx, tenant, req.PathParameters["id"], name)
+		if err != nil {
+			return fail(ctx, err)
+		}
+		return apigw.JSON(http.StatusOK, newLeaderboardJSON(board)), nil
+	}
+}
+
+type leaderboardLister interface {
+	ListLeaderboards(ctx context.Context, tenant string, limit int, after string) ([]store.Leaderboard, string, error)
+}
+
+type leaderboardPage struct {
+	Leaderboards []leaderboardJSON `json:"leaderboards"`
+	NextCursor   string            `json:"nextCursor,omitempty"`
+}
+
+// ListLeaderboards answers GET /v1/leaderboards?limit=&cursor= with the caller's
+// leaderboards in creation order, a page at a time.
+func ListLeaderboards(v tokenVerifier, boards leaderboardLister, cursors *cursor.Sealer) apigw.Handler {
+	return func(ctx context.Context, req apigw.Request) (apigw.Response, error) {
+		tenant, err := authenticate(ctx, v, req)
+		if err != nil {
+			return fail(ctx, err)
+		}
+		scope := pageScope("leaderboards", tenant)
+		limit, after, err := pageParams(req, cursors, scope)
+		if err != nil {
+			return fail(ctx, err)
+		}
+		if after != nil && !store.ValidID(string(after)) {
+			return fail(ctx, cursor.ErrInvalid)
+		}
+		list, next, err := boards.ListLeaderboards(ctx, tenant, limit, string(after))
+		if err != nil {
+			return fail(ctx, err)
+		}
+		page := leaderboardPage{Leaderboards: make([]leaderboardJSON, 0, len(list)), NextCursor: nextCursor(cursors, scope, next)}
+		for _, b := range list {
+			page.Leaderboards = append(page.Leaderboards, newLeaderboardJSON(b))
+		}
+		return apigw.JSON(http.StatusOK, page), nil
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"github.com/leaderboardapi/leaderboard/pkg/apigw"
+	"github.com/leaderboardapi/leaderboard/pkg/cursor"
 	"github.com/leaderboardapi/leaderboard/pkg/store"
 )
 
@@ -126,5 +127,42 @@ func DeleteTeam(v tokenVerifier, teams teamDeleter) apigw.Handler {
 			return fail(ctx, err)
 		}
 		return apigw.JSON(http.StatusNoContent, nil), nil
+	}
+}
+
+type teamLister interface {
+	ListTeams(ctx context.Context, tenant string, limit int, after string) ([]store.Team, string, error)
+}
+
+type teamPage struct {
+	Teams      []teamJSON `json:"teams"`
+	NextCursor string     `json:"nextCursor,omitempty"`
+}
+
+// ListTeams answers GET /v1/teams?limit=&cursor= with the caller's teams in creation
+// order, a page at a time.
+func ListTeams(v tokenVerifier, teams teamLister, cursors *cursor.Sealer) apigw.Handler {
+	return func(ctx context.Context, req apigw.Request) (apigw.Response, error) {
+		tenant, err := authenticate(ctx, v, req)
+		if err != nil {
+			return fail(ctx, err)
+		}
+		scope := pageScope("teams", tenant)
+		limit, after, err := pageParams(req, cursors, scope)
+		if err != nil {
+			return fail(ctx, err)
+		}
+		if after != nil && !store.ValidID(string(after)) {
+			return fail(ctx, cursor.ErrInvalid)
+		}
+		list, next, err := teams.ListTeams(ctx, tenant, limit, string(after))
+		if err != nil {
+			return fail(ctx, err)
+		}
+		page := teamPage{Teams: make([]teamJSON, 0, len(list)), NextCursor: nextCursor(cursors, scope, next)}
+		for _, t := range list {
+			page.Teams = append(page.Teams, newTeamJSON(t))
+		}
+		return apigw.JSON(http.StatusOK, page), nil
 	}
 }

@@ -13,14 +13,16 @@ import (
 	"github.com/leaderboardapi/leaderboard/pkg/api"
 	"github.com/leaderboardapi/leaderboard/pkg/apigw"
 	"github.com/leaderboardapi/leaderboard/pkg/auth"
+	"github.com/leaderboardapi/leaderboard/pkg/cursor"
 	"github.com/leaderboardapi/leaderboard/pkg/gateway"
 	"github.com/leaderboardapi/leaderboard/pkg/samtemplate"
 	"github.com/leaderboardapi/leaderboard/pkg/store"
 )
 
 // Handlers returns each HTTP function's handler by its logical ID in template.yaml,
-// built exactly as the function's main builds it.
-func Handlers(s *store.Store, key auth.SigningKey, log *slog.Logger) map[string]apigw.Handler {
+// built exactly as the function's main builds it. cursors seals the list endpoints'
+// pagination cursors; the functions' mains build it from s.CursorKey at cold start.
+func Handlers(s *store.Store, key auth.SigningKey, cursors *cursor.Sealer, log *slog.Logger) map[string]apigw.Handler {
 	v := auth.NewVerifier(s, time.Now)
 	return map[string]apigw.Handler{
 		"PingFunction":              api.Ping(s, log),
@@ -30,6 +32,16 @@ func Handlers(s *store.Store, key auth.SigningKey, log *slog.Logger) map[string]
 		"UpdateTeamFunction":        api.UpdateTeam(v, s),
 		"DeleteTeamFunction":        api.DeleteTeam(v, s),
 		"CreateLeaderboardFunction": api.CreateLeaderboard(v, s),
+		"GetLeaderboardFunction":    api.GetLeaderboard(v, s),
+		"UpdateLeaderboardFunction": api.UpdateLeaderboard(v, s),
+		"ListTeamsFunction":         api.ListTeams(v, s, cursors),
+		"ListLeaderboardsFunction":  api.ListLeaderboards(v, s, cursors),
+		"DeleteLeaderboardFunction": api.DeleteLeaderboard(v, s),
+		"AddTeamsFunction":          api.AddTeams(v, s),
+		"RemoveTeamFunction":        api.RemoveTeam(v, s),
+		"SubmitScoresFunction":      api.SubmitScores(v, s),
+		"GetRankingsFunction":       api.Rankings(v, s, cursors),
+		"GetTeamRankFunction":       api.TeamRank(v, s),
 	}
 }
 
@@ -61,8 +73,8 @@ func Routes(tmpl *samtemplate.Template, handlers map[string]apigw.Handler, log *
 }
 
 // New returns the local API as an http.Handler.
-func New(tmpl *samtemplate.Template, s *store.Store, key auth.SigningKey, log *slog.Logger) (http.Handler, error) {
-	routes, err := Routes(tmpl, Handlers(s, key, log), log)
+func New(tmpl *samtemplate.Template, s *store.Store, key auth.SigningKey, cursors *cursor.Sealer, log *slog.Logger) (http.Handler, error) {
+	routes, err := Routes(tmpl, Handlers(s, key, cursors, log), log)
 	if err != nil {
 		return nil, err
 	}

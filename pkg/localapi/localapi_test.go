@@ -18,6 +18,7 @@ import (
 	"github.com/leaderboardapi/leaderboard/internal/testdb"
 	"github.com/leaderboardapi/leaderboard/pkg/apigw"
 	"github.com/leaderboardapi/leaderboard/pkg/auth"
+	"github.com/leaderboardapi/leaderboard/pkg/cursor"
 	"github.com/leaderboardapi/leaderboard/pkg/localapi"
 	"github.com/leaderboardapi/leaderboard/pkg/samtemplate"
 	"github.com/leaderboardapi/leaderboard/pkg/store"
@@ -48,7 +49,7 @@ func testKey(t *testing.T) auth.SigningKey {
 // The local server serves every HttpApi route of the template and nothing else.
 func TestRoutesMatchTemplate(t *testing.T) {
 	tmpl := loadTemplate(t)
-	handlers := localapi.Handlers(nil, testKey(t), discard)
+	handlers := localapi.Handlers(nil, testKey(t), nil, discard)
 	routes, err := localapi.Routes(tmpl, handlers, discard)
 	if err != nil {
 		t.Fatal(err)
@@ -87,7 +88,11 @@ func newServer(t *testing.T) (*httptest.Server, string) {
 	if err := s.PublishSigningKey(context.Background(), key.Public()); err != nil {
 		t.Fatal(err)
 	}
-	h, err := localapi.New(loadTemplate(t), s, key, discard)
+	cursorKey, err := s.CursorKey(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := localapi.New(loadTemplate(t), s, key, cursor.New(cursorKey), discard)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ package store
 // Board partition    PK=BOARD#<tenant>#<board>    SK=MEMBER#<team>
 // Client             PK=CLIENT#<clientId>         SK=CLIENT
 // Signing key        PK=SIGNINGKEY                SK=KID#<kid>
+// Cursor key         PK=CURSORKEY                 SK=v1
 
 func tenantPK(tenant string) string       { return "TENANT#" + tenant }
 func tenantSK() string                    { return "TENANT" }
@@ -17,3 +18,10 @@ func clientPK(clientID string) string     { return "CLIENT#" + clientID }
 func clientSK() string                    { return "CLIENT" }
 func signingKeyPK() string                { return "SIGNINGKEY" }
 func signingKeySK(kid string) string      { return "KID#" + kid }
+func cursorKeyPK() string                 { return "CURSORKEY" }
+func cursorKeySK() string                 { return "v1" }
+
+// Sort-key prefixes of the tenant partition's lists; teamSK(id) and leaderboardSK(id)
+// begin with them.
+func teamSKPrefix() string        { return teamSK("") }
+func leaderboardSKPrefix() string { return leaderboardSK("") }

@@ -37,11 +37,12 @@ type Store struct {
 	db    *dynamodb.Client
 	table string
 	now   func() time.Time
+	shape treeShape
 }
 
 // New returns a Store on table through db. now is the clock for timestamps and ids.
 func New(db *dynamodb.Client, table string, now func() time.Time) *Store {
-	return &Store{db: db, table: table, now: now}
+	return &Store{db: db, table: table, now: now, shape: defaultTreeShape}
 }
 
 // Ping checks that the table exists and is usable. It costs no capacity units.

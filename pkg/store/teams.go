@@ -101,7 +101,8 @@ func (s *Store) getTeamItem(ctx context.Context, tenant, id string) (teamItem, e
 	return it, nil
 }
 
-// RenameTeam sets a team's name. It never creates a team.
+// RenameTeam sets a team's name, on the team and on every board it is on, so that
+// rankings show it. It never creates a team.
 func (s *Store) RenameTeam(ctx context.Context, tenant, id, name string) (Team, error) {
 	if !ValidID(id) {
 		return Team{}, ErrTeamNotFound
@@ -129,18 +130,17 @@ func (s *Store) RenameTeam(ctx context.Context, tenant, id, name string) (Team, 
 	if err := attributevalue.UnmarshalMap(out.Attributes, &it); err != nil {
 		return Team{}, fmt.Errorf("unmarshal team %s: %w", id, err)
 	}
+	if err := s.renameOnBoards(ctx, tenant, id, name, it.Boards); err != nil {
+		return Team{}, err
+	}
 	return it.team(), nil
 }
-
-// boardsPerDeleteStep bounds one DeleteTeam transaction: each board costs one item,
-// the team itself one more, and a transaction holds at most 100.
-const boardsPerDeleteStep = 99
 
 // DeleteTeam deletes a team and takes it off every leaderboard it is on.
 //
 // It first marks the team as deleting, which every membership write is conditioned
-// against, so no new membership can appear behind it; then it removes the memberships
-// in transactions of at most 100 items; then it deletes the team. A delete that fails
+// against, so no new membership can appear behind it; then it leaves its boards one
+// transaction each (membership, entry, rank counts); then it deletes the team. A delete that fails
 // half-way leaves a marked team that reads as missing, and a retried delete finishes it.
 func (s *Store) DeleteTeam(ctx context.Context, tenant, id string) error {
 	if !ValidID(id) {
@@ -168,12 +168,10 @@ func (s *Store) DeleteTeam(ctx context.Context, tenant, id string) error {
 		return fmt.Errorf("unmarshal team %s: %w", id, err)
 	}
 
-	for boards := it.Boards; len(boards) > 0; {
-		n := min(len(boards), boardsPerDeleteStep)
-		if err := s.leaveBoards(ctx, tenant, id, boards[:n]); err != nil {
+	for _, b := range it.Boards {
+		if err := s.leave(ctx, tenant, b, id, false); err != nil {
 			return fmt.Errorf("delete team %s: %w", id, err)
 		}
-		boards = boards[n:]
 	}
 
 	del, err := s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
@@ -189,22 +187,4 @@ func (s *Store) DeleteTeam(ctx context.Context, tenant, id string) error {
 	}
 	reqlog.AddWrite(ctx, capacity(del.ConsumedCapacity)...)
 	return nil
-}
-
-// leaveBoards takes the team off the given leaderboards in one transaction.
-func (s *Store) leaveBoards(ctx context.Context, tenant, team string, boards []string) error {
-	items := make([]types.TransactWriteItem, 0, len(boards)+1)
-	items = append(items, types.TransactWriteItem{Update: &types.Update{
-		TableName:                 &s.table,
-		Key:                       key(tenantPK(tenant), teamSK(team)),
-		UpdateExpression:          aws.String("DELETE boards :boards"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":boards": &types.AttributeValueMemberSS{Value: boards}},
-	}})
-	for _, b := range boards {
-		items = append(items, types.TransactWriteItem{Delete: &types.Delete{
-			TableName: &s.table,
-			Key:       key(boardPK(tenant, b), memberSK(team)),
-		}})
-	}
-	return s.transact(ctx, items)
 }

@@ -1,0 +1,14 @@
+// Command delete-leaderboard is the DeleteLeaderboardFunction Lambda: DELETE /v1/leaderboard/{id}.
+package main
+
+import (
+	"context"
+
+	"github.com/leaderboardapi/leaderboard/pkg/api"
+	"github.com/leaderboardapi/leaderboard/pkg/boot"
+)
+
+func main() {
+	env := boot.Load(context.Background())
+	env.StartHTTP(api.DeleteLeaderboard(env.Verifier(), env.Store))
+}

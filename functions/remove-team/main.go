@@ -1,0 +1,14 @@
+// Command remove-team is the RemoveTeamFunction Lambda: DELETE /v1/leaderboard/{id}/teams/{teamId}.
+package main
+
+import (
+	"context"
+
+	"github.com/leaderboardapi/leaderboard/pkg/api"
+	"github.com/leaderboardapi/leaderboard/pkg/boot"
+)
+
+func main() {
+	env := boot.Load(context.Background())
+	env.StartHTTP(api.RemoveTeam(env.Verifier(), env.Store))
+}

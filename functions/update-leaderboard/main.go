@@ -1,0 +1,14 @@
+// Command update-leaderboard is the UpdateLeaderboardFunction Lambda: PUT /v1/leaderboard/{id}.
+package main
+
+import (
+	"context"
+
+	"github.com/leaderboardapi/leaderboard/pkg/api"
+	"github.com/leaderboardapi/leaderboard/pkg/boot"
+)
+
+func main() {
+	env := boot.Load(context.Background())
+	env.StartHTTP(api.UpdateLeaderboard(env.Verifier(), env.Store))
+}

@@ -1,0 +1,362 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/leaderboardapi/leaderboard/pkg/reqlog"
+)
+
+// memberItem is a team's place on a board: its name (copied here so that entries can
+// carry it), and its score and when it reached it, once it has one. Ver changes with
+// every write, so that writes conditioned on it never act on a stale read.
+type memberItem struct {
+	PK        string `dynamodbav:"PK"`
+	SK        string `dynamodbav:"SK"`
+	Type      string `dynamodbav:"type"`
+	TeamID    string `dynamodbav:"teamId"`
+	TeamName  string `dynamodbav:"teamName"`
+	JoinedAt  string `dynamodbav:"joinedAt"`
+	Score     *int64 `dynamodbav:"score,omitempty"`
+	ReachedAt int64  `dynamodbav:"reachedAt,omitempty"`
+	UpdatedAt string `dynamodbav:"updatedAt,omitempty"`
+	Ver       int64  `dynamodbav:"ver"`
+}
+
+// joinItems are the two transaction items per team that put it on a board: the team's
+// boards set gains the board, on condition that the team is live and still has the name
+// copied onto the member item, and the board gains the member item.
+func (s *Store) joinItems(tenant, boardID string, teams []teamItem, now time.Time) ([]types.TransactWriteItem, error) {
+	items := make([]types.TransactWriteItem, 0, 2*len(teams))
+	for _, t := range teams {
+		member, err := attributevalue.MarshalMap(memberItem{
+			PK: boardPK(tenant, boardID), SK: memberSK(t.TeamID), Type: "member", TeamID: t.TeamID, TeamName: t.Name, JoinedAt: stamp(now),
+		})
+		if err != nil {
+			return nil, fmt.Errorf("marshal member: %w", err)
+		}
+		items = append(items,
+			types.TransactWriteItem{Update: &types.Update{
+				TableName:           &s.table,
+				Key:                 key(tenantPK(tenant), teamSK(t.TeamID)),
+				UpdateExpression:    aws.String("ADD boards :board"),
+				ConditionExpression: aws.String(teamLive + " AND teamName = :name"),
+				ExpressionAttributeValues: map[string]types.AttributeValue{
+					":board": &types.AttributeValueMemberSS{Value: []string{boardID}},
+					":name":  &types.AttributeValueMemberS{Value: t.Name},
+				},
+			}},
+			types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: member, ConditionExpression: aws.String("attribute_not_exists(PK)")}},
+		)
+	}
+	return items, nil
+}
+
+// liveTeams reads the given teams; ids that are not live teams of the tenant come back
+// in unknown.
+func (s *Store) liveTeams(ctx context.Context, tenant string, ids []string) (teams []teamItem, unknown []string, err error) {
+	for _, id := range ids {
+		it, err := s.getTeamItem(ctx, tenant, id)
+		switch {
+		case err == nil:
+			teams = append(teams, it)
+		case errors.Is(err, ErrTeamNotFound):
+			unknown = append(unknown, id)
+		default:
+			return nil, nil, err
+		}
+	}
+	return teams, unknown, nil
+}
+
+// AddTeams puts teams on a board. Teams already on it are left as they are; unknown
+// teams give *UnknownTeamsError and add nothing. ids must be free of duplicates.
+func (s *Store) AddTeams(ctx context.Context, tenant, boardID string, ids []string) error {
+	if len(ids) > MaxTeamsPerWrite {
+		return fmt.Errorf("add teams: %d teams, at most %d", len(ids), MaxTeamsPerWrite)
+	}
+	for attempt := 0; ; attempt++ {
+		if _, err := s.getLeaderboardItem(ctx, tenant, boardID); err != nil {
+			return err
+		}
+		teams, unknown, err := s.liveTeams(ctx, tenant, ids)
+		if err != nil {
+			return err
+		}
+		if len(unknown) > 0 {
+			return &UnknownTeamsError{IDs: unknown}
+		}
+		var joining []teamItem
+		for _, t := range teams {
+			if _, err := s.getMember(ctx, boardPK(tenant, boardID), t.TeamID); errors.Is(err, ErrTeamNotFound) {
+				joining = append(joining, t)
+			} else if err != nil {
+				return err
+			}
+		}
+		if len(joining) == 0 {
+			return nil
+		}
+		now := s.now()
+		joins, err := s.joinItems(tenant, boardID, joining, now)
+		if err != nil {
+			return err
+		}
+		items := append([]types.TransactWriteItem{s.memberCountUpdate(tenant, boardID, len(joining), now)}, joins...)
+		err = s.transact(ctx, items)
+		if cancelReasons(err) == nil || attempt+1 == maxAttempts {
+			if err != nil {
+				return fmt.Errorf("add teams: %w", err)
+			}
+			return nil
+		}
+		// A team was renamed, deleted or added meanwhile, or the board went: look again.
+		if err := backoff(ctx, attempt); err != nil {
+			return err
+		}
+	}
+}
+
+// memberCountUpdate keeps the board's member count, on condition that the board is live.
+func (s *Store) memberCountUpdate(tenant, boardID string, delta int, now time.Time) types.TransactWriteItem {
+	return types.TransactWriteItem{Update: &types.Update{
+		TableName:           &s.table,
+		Key:                 key(tenantPK(tenant), leaderboardSK(boardID)),
+		UpdateExpression:    aws.String("ADD memberCount :d SET modifiedAt = :now"),
+		ConditionExpression: aws.String("attribute_exists(PK) AND attribute_not_exists(deleting)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":d": number(int64(delta)), ":now": &types.AttributeValueMemberS{Value: stamp(now)},
+		},
+	}}
+}
+
+// RemoveTeam takes a team off a board; its score leaves the rankings.
+func (s *Store) RemoveTeam(ctx context.Context, tenant, boardID, team string) error {
+	return s.leave(ctx, tenant, boardID, team, true)
+}
+
+// leave removes a member, its entry and its counts, lowers the board's member count and
+// drops the board from the team's boards set, in one transaction. With mustBeMember a
+// missing board or member is an error; without (a team being deleted), there is only the
+// team's record of the board left to drop.
+func (s *Store) leave(ctx context.Context, tenant, boardID, team string, mustBeMember bool) error {
+	for attempt := 0; ; attempt++ {
+		b, err := s.board(ctx, tenant, boardID)
+		var m memberItem
+		if err == nil {
+			m, err = s.getMember(ctx, b.pk, team)
+		}
+		if errors.Is(err, ErrNotFound) && !mustBeMember {
+			return s.forgetBoard(ctx, tenant, team, boardID)
+		}
+		if err != nil {
+			return err
+		}
+		items := []types.TransactWriteItem{
+			{Delete: &types.Delete{
+				TableName: &s.table, Key: key(b.pk, memberSK(team)),
+				ConditionExpression:       aws.String("ver = :ver"),
+				ExpressionAttributeValues: map[string]types.AttributeValue{":ver": number(m.Ver)},
+			}},
+			{Update: &types.Update{
+				TableName: &s.table, Key: key(tenantPK(tenant), teamSK(team)),
+				UpdateExpression:          aws.String("DELETE boards :board"),
+				ConditionExpression:       aws.String("attribute_exists(PK)"),
+				ExpressionAttributeValues: map[string]types.AttributeValue{":board": &types.AttributeValueMemberSS{Value: []string{boardID}}},
+			}},
+			s.memberCountUpdate(tenant, boardID, -1, s.now()),
+		}
+		if m.Score != nil {
+			k := b.key(m)
+			p, err := s.pathOf(ctx, b.pk, k)
+			if err != nil {
+				return err
+			}
+			items = append(items, types.TransactWriteItem{Delete: &types.Delete{TableName: &s.table, Key: key(b.pk, entrySK(k))}})
+			items = append(items, s.moveItems(&p, nil)...)
+		}
+		err = s.transact(ctx, items)
+		if cancelReasons(err) == nil || attempt+1 == maxAttempts {
+			if err != nil {
+				return fmt.Errorf("remove team %s from %s: %w", team, boardID, err)
+			}
+			return nil
+		}
+		// The member scored, the board began its delete, or the tree split meanwhile.
+		if err := backoff(ctx, attempt); err != nil {
+			return err
+		}
+	}
+}
+
+func (s *Store) forgetBoard(ctx context.Context, tenant, team, boardID string) error {
+	out, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 &s.table,
+		Key:                       key(tenantPK(tenant), teamSK(team)),
+		UpdateExpression:          aws.String("DELETE boards :board"),
+		ConditionExpression:       aws.String("attribute_exists(PK)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":board": &types.AttributeValueMemberSS{Value: []string{boardID}}},
+		ReturnConsumedCapacity:    total,
+	})
+	if err != nil && !conditionFailed(err) {
+		return fmt.Errorf("forget board %s: %w", boardID, err)
+	}
+	if err == nil {
+		reqlog.AddWrite(ctx, capacity(out.ConsumedCapacity)...)
+	}
+	return nil
+}
+
+// renameOnBoards copies a team's new name onto its member items and entries, board by
+// board, so rankings show it.
+func (s *Store) renameOnBoards(ctx context.Context, tenant, team, name string, boards []string) error {
+	for _, boardID := range boards {
+		pk := boardPK(tenant, boardID)
+		for attempt := 0; ; attempt++ {
+			m, err := s.getMember(ctx, pk, team)
+			if errors.Is(err, ErrTeamNotFound) {
+				break // the board is gone
+			}
+			if err != nil {
+				return err
+			}
+			if m.TeamName == name {
+				break
+			}
+			items := []types.TransactWriteItem{{Update: &types.Update{
+				TableName: &s.table, Key: key(pk, memberSK(team)),
+				UpdateExpression:    aws.String("SET teamName = :name ADD ver :one"),
+				ConditionExpression: aws.String("ver = :ver"),
+				ExpressionAttributeValues: map[string]types.AttributeValue{
+					":name": &types.AttributeValueMemberS{Value: name}, ":one": number(1), ":ver": number(m.Ver),
+				},
+			}}}
+			if m.Score != nil {
+				it, err := s.getLeaderboardItem(ctx, tenant, boardID)
+				if errors.Is(err, ErrLeaderboardNotFound) {
+					break
+				}
+				if err != nil {
+					return err
+				}
+				k := board{pk: pk, settings: it.leaderboard().Settings}.key(m)
+				items = append(items, types.TransactWriteItem{Update: &types.Update{
+					TableName: &s.table, Key: key(pk, entrySK(k)),
+					UpdateExpression:          aws.String("SET teamName = :name"),
+					ConditionExpression:       aws.String("attribute_exists(PK)"),
+					ExpressionAttributeValues: map[string]types.AttributeValue{":name": &types.AttributeValueMemberS{Value: name}},
+				}})
+			}
+			err = s.transact(ctx, items)
+			if cancelReasons(err) == nil || attempt+1 == maxAttempts {
+				if err != nil {
+					return fmt.Errorf("rename on board %s: %w", boardID, err)
+				}
+				break
+			}
+			if err := backoff(ctx, attempt); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// deleteMargin is the time DeleteLeaderboard keeps in hand before the request's deadline.
+const deleteMargin = 2 * time.Second
+
+// DeleteLeaderboard deletes a board and everything in its partition: memberships,
+// entries, rank tree, idempotency records. The board reads as missing from the first
+// step on. A board too big to clear before ctx's deadline is left marked, and done is
+// false: calling again carries on. Teams' boards sets may keep the id; it is harmless
+// and dropped when the team leaves or is deleted.
+func (s *Store) DeleteLeaderboard(ctx context.Context, tenant, boardID string) (done bool, err error) {
+	if !ValidID(boardID) {
+		return false, ErrLeaderboardNotFound
+	}
+	out, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 &s.table,
+		Key:                       key(tenantPK(tenant), leaderboardSK(boardID)),
+		UpdateExpression:          aws.String("SET deleting = :true"),
+		ConditionExpression:       aws.String("attribute_exists(PK)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":true": &types.AttributeValueMemberBOOL{Value: true}},
+		ReturnConsumedCapacity:    total,
+	})
+	if conditionFailed(err) {
+		return false, ErrLeaderboardNotFound
+	}
+	if err != nil {
+		return false, fmt.Errorf("mark leaderboard %s deleting: %w", boardID, err)
+	}
+	reqlog.AddWrite(ctx, capacity(out.ConsumedCapacity)...)
+
+	pk := boardPK(tenant, boardID)
+	for {
+		if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < deleteMargin {
+			return false, nil
+		}
+		page, err := s.db.Query(ctx, &dynamodb.QueryInput{
+			TableName:                 &s.table,
+			KeyConditionExpression:    aws.String("PK = :pk"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: pk}},
+			ProjectionExpression:      aws.String("PK, SK"),
+			Limit:                     aws.Int32(250),
+			ReturnConsumedCapacity:    total,
+		})
+		if err != nil {
+			return false, fmt.Errorf("list board items: %w", err)
+		}
+		reqlog.AddRead(ctx, capacity(page.ConsumedCapacity)...)
+		if len(page.Items) == 0 {
+			break
+		}
+		if err := s.deleteAll(ctx, page.Items); err != nil {
+			return false, err
+		}
+	}
+	del, err := s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+		TableName: &s.table, Key: key(tenantPK(tenant), leaderboardSK(boardID)), ReturnConsumedCapacity: total,
+	})
+	if err != nil {
+		return false, fmt.Errorf("delete leaderboard %s: %w", boardID, err)
+	}
+	reqlog.AddWrite(ctx, capacity(del.ConsumedCapacity)...)
+	return true, nil
+}
+
+// deleteAll deletes items by key, 25 to a BatchWriteItem, retrying what DynamoDB
+// leaves unprocessed.
+func (s *Store) deleteAll(ctx context.Context, keys []map[string]types.AttributeValue) error {
+	for len(keys) > 0 {
+		n := min(len(keys), 25)
+		reqs := make([]types.WriteRequest, n)
+		for i, k := range keys[:n] {
+			reqs[i] = types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: k}}
+		}
+		keys = keys[n:]
+		for attempt := 0; len(reqs) > 0; attempt++ {
+			out, err := s.db.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{
+				RequestItems:           map[string][]types.WriteRequest{s.table: reqs},
+				ReturnConsumedCapacity: total,
+			})
+			if err != nil {
+				return fmt.Errorf("delete board items: %w", err)
+			}
+			reqlog.AddWrite(ctx, out.ConsumedCapacity...)
+			reqs = out.UnprocessedItems[s.table]
+			if len(reqs) > 0 {
+				if err := backoff(ctx, attempt); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
