@@ -331,31 +331,15 @@ func (s *Store) DeleteLeaderboard(ctx context.Context, tenant, boardID string) (
 	return true, nil
 }
 
-// deleteAll deletes items by key, 25 to a BatchWriteItem, retrying what DynamoDB
-// leaves unprocessed.
+// deleteAll deletes items by key, 25 to a BatchWriteItem.
 func (s *Store) deleteAll(ctx context.Context, keys []map[string]types.AttributeValue) error {
-	for len(keys) > 0 {
-		n := min(len(keys), 25)
-		reqs := make([]types.WriteRequest, n)
-		for i, k := range keys[:n] {
-			reqs[i] = types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: k}}
+	for i := 0; i < len(keys); i += 25 {
+		var reqs []types.WriteRequest
+		for _, k := range keys[i:min(i+25, len(keys))] {
+			reqs = append(reqs, types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: k}})
 		}
-		keys = keys[n:]
-		for attempt := 0; len(reqs) > 0; attempt++ {
-			out, err := s.db.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{
-				RequestItems:           map[string][]types.WriteRequest{s.table: reqs},
-				ReturnConsumedCapacity: total,
-			})
-			if err != nil {
-				return fmt.Errorf("delete board items: %w", err)
-			}
-			reqlog.AddWrite(ctx, out.ConsumedCapacity...)
-			reqs = out.UnprocessedItems[s.table]
-			if len(reqs) > 0 {
-				if err := backoff(ctx, attempt); err != nil {
-					return err
-				}
-			}
+		if err := s.batchWrite(ctx, reqs); err != nil {
+			return fmt.Errorf("delete board items: %w", err)
 		}
 	}
 	return nil

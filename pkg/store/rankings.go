@@ -187,3 +187,21 @@ func (s *Store) entries(ctx context.Context, pk, lo, hi string, forward bool, li
 	}
 	return items, nil
 }
+
+// CountedRank is the rank of a team found the way DynamoDB users usually do without a
+// tree: by counting every entry ahead of it. It reads in proportion to the rank and
+// exists only to be compared with the tree (make bench).
+func (s *Store) CountedRank(ctx context.Context, tenant, boardID, team string) (int64, error) {
+	b, err := s.board(ctx, tenant, boardID)
+	if err != nil {
+		return 0, err
+	}
+	m, err := s.getMember(ctx, b.pk, team)
+	if err != nil {
+		return 0, err
+	}
+	if m.Score == nil {
+		return 0, ErrNotRanked
+	}
+	return s.countEntries(ctx, b.pk, "", b.key(m))
+}

@@ -185,3 +185,36 @@ func TestRankTreeAtScale(t *testing.T) {
 		}
 	}
 }
+
+// TestImportBoard loads a board in bulk and checks that it is a valid rank tree that
+// submits then keep valid.
+func TestImportBoard(t *testing.T) {
+	s, _, _ := newStore(t)
+	ctx := context.Background()
+	scores := make([]store.ImportedScore, 700)
+	for i := range scores {
+		scores[i] = store.ImportedScore{TeamName: fmt.Sprintf("I%03d", i), Score: int64((i * 37) % 101)}
+	}
+	board, teams, err := s.ImportBoard(ctx, "tenant-s", "Imported", store.Settings{SortOrder: "desc", ScoreOperator: "set", RankMode: "competition"}, scores)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CheckTreeForTest(ctx, "tenant-s", board.ID); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 40 {
+		if _, err := s.SubmitScores(ctx, "tenant-s", board.ID, []store.Submission{{TeamID: teams[i*17%700], Score: int64(200 - i)}}, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.CheckTreeForTest(ctx, "tenant-s", board.ID); err != nil {
+		t.Fatal(err)
+	}
+	top, _, err := s.TeamRank(ctx, "tenant-s", board.ID, teams[0], 0)
+	if err != nil || top.Rank != 1 || top.Score != 200 {
+		t.Fatalf("top = %+v, %v", top, err)
+	}
+	if got, err := s.GetLeaderboard(ctx, "tenant-s", board.ID); err != nil || got.MemberCount != 700 {
+		t.Fatalf("board = %+v, %v", got, err)
+	}
+}
