@@ -117,6 +117,7 @@ func TestGlobalsAndResources(t *testing.T) {
 		{"Resources.Table.Properties.BillingMode", `"PAY_PER_REQUEST"`},
 		{"Resources.Table.Properties.PointInTimeRecoverySpecification.PointInTimeRecoveryEnabled", "true"},
 		{"Resources.Table.Properties.SSESpecification.SSEEnabled", "true"},
+		{"Resources.Table.Properties.TimeToLiveSpecification", `{"AttributeName":"expiresAt","Enabled":true}`},
 		{"Resources.Table.Properties.DeletionProtectionEnabled", `{"Ref":"TableDeletionProtection"}`},
 		{"Resources.PingFailureAlarm.Properties.MetricName", `"Errors"`},
 		{"Resources.PingFailureAlarm.Properties.Dimensions", `[{"Name":"FunctionName","Value":{"Ref":"PingFunction"}}]`},

@@ -350,7 +350,8 @@ func (s *Store) markerPut(pk, sk string, score int64) types.TransactWriteItem {
 			"type": &types.AttributeValueMemberS{Value: "idempotency"}, "score": number(score),
 			"expiresAt": number(s.now().Add(idempotencyTTL).Unix()),
 		},
-		ConditionExpression: aws.String("attribute_not_exists(PK)"),
+		ConditionExpression:       aws.String("attribute_not_exists(PK) OR expiresAt < :now"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":now": number(s.now().Unix())},
 	}}
 }
 
@@ -408,21 +409,25 @@ func newIdempotency(idempotencyKey string, subs []Submission) *idempotency {
 }
 
 // loadIdempotency reads what an earlier request with the same key left: the markers of
-// the submissions it applied, and its answer if it finished.
+// the submissions it applied, and its answer if it finished. Expired records count as
+// gone: DynamoDB's TTL deletes them only eventually.
 func (s *Store) loadIdempotency(ctx context.Context, pk string, idem *idempotency) error {
 	record := idempotencySK(idem.hash)
+	now := s.now().Unix()
 	return s.queryRange(ctx, pk, record, record+"#~", true, func(items []map[string]types.AttributeValue) error {
 		for _, it := range items {
-			sk := it["SK"].(*types.AttributeValueMemberS).Value
-			if sk != record {
-				var i int
-				fmt.Sscanf(strings.TrimPrefix(sk, record+"#"), "%d", &i)
-				idem.applied[i] = true
-				continue
-			}
 			var rec idempotencyRecord
 			if err := attributevalue.UnmarshalMap(it, &rec); err != nil {
 				return err
+			}
+			if rec.ExpiresAt < now {
+				continue
+			}
+			if rec.SK != record {
+				var i int
+				fmt.Sscanf(strings.TrimPrefix(rec.SK, record+"#"), "%d", &i)
+				idem.applied[i] = true
+				continue
 			}
 			if rec.Request != idem.request {
 				return ErrIdempotencyKeyReused
@@ -447,8 +452,11 @@ func (s *Store) saveIdempotency(ctx context.Context, pk string, idem *idempotenc
 		return nil, err
 	}
 	out, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName: &s.table, Item: item, ConditionExpression: aws.String("attribute_not_exists(PK)"),
-		ReturnConsumedCapacity: total,
+		TableName: &s.table, Item: item,
+		// An expired record that TTL has not deleted yet may be replaced.
+		ConditionExpression:       aws.String("attribute_not_exists(PK) OR expiresAt < :now"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":now": number(s.now().Unix())},
+		ReturnConsumedCapacity:    total,
 	})
 	if conditionFailed(err) {
 		if err := s.loadIdempotency(ctx, pk, idem); err != nil {
