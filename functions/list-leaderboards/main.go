@@ -6,15 +6,10 @@ import (
 
 	"github.com/leaderboardapi/leaderboard/pkg/api"
 	"github.com/leaderboardapi/leaderboard/pkg/boot"
-	"github.com/leaderboardapi/leaderboard/pkg/cursor"
 )
 
 func main() {
 	ctx := context.Background()
 	env := boot.Load(ctx)
-	key, err := env.Store.CursorKey(ctx) // created on the very first cold start
-	if err != nil {
-		panic(err)
-	}
-	env.StartHTTP(api.ListLeaderboards(env.Verifier(), env.Store, cursor.New(key)))
+	env.StartHTTP(api.ListLeaderboards(env.Verifier(), env.Store, env.Cursors(ctx)))
 }

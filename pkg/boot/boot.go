@@ -16,6 +16,7 @@ import (
 
 	"github.com/leaderboardapi/leaderboard/pkg/apigw"
 	"github.com/leaderboardapi/leaderboard/pkg/auth"
+	"github.com/leaderboardapi/leaderboard/pkg/cursor"
 	"github.com/leaderboardapi/leaderboard/pkg/reqlog"
 	"github.com/leaderboardapi/leaderboard/pkg/store"
 )
@@ -60,4 +61,14 @@ func (e Env) Verifier() *auth.Verifier { return auth.NewVerifier(e.Store, time.N
 // StartHTTP runs an HTTP API handler as the Lambda function, with the request log.
 func (e Env) StartHTTP(h apigw.Handler) {
 	lambda.Start(apigw.WithRequestLog(e.Log, h))
+}
+
+// Cursors seals and opens list cursors with the table's cursor key, read (or, on the
+// very first cold start, created) once here.
+func (e Env) Cursors(ctx context.Context) *cursor.Sealer {
+	key, err := e.Store.CursorKey(ctx)
+	if err != nil {
+		panic(fmt.Sprintf("read the cursor key: %v", err))
+	}
+	return cursor.New(key)
 }

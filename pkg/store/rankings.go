@@ -6,8 +6,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/leaderboardapi/leaderboard/pkg/reqlog"
 )
@@ -164,19 +162,9 @@ func (s *Store) rankWindow(ctx context.Context, b board, window []entryItem, fir
 
 // entries reads up to limit entries with sort keys in [lo, hi], strongly consistent.
 func (s *Store) entries(ctx context.Context, pk, lo, hi string, forward bool, limit int) ([]entryItem, error) {
-	out, err := s.db.Query(ctx, &dynamodb.QueryInput{
-		TableName:              &s.table,
-		KeyConditionExpression: aws.String("PK = :pk AND SK BETWEEN :lo AND :hi"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk": &types.AttributeValueMemberS{Value: pk},
-			":lo": &types.AttributeValueMemberS{Value: lo},
-			":hi": &types.AttributeValueMemberS{Value: hi},
-		},
-		ScanIndexForward:       aws.Bool(forward),
-		Limit:                  aws.Int32(int32(limit)),
-		ConsistentRead:         aws.Bool(true),
-		ReturnConsumedCapacity: total,
-	})
+	in := s.between(pk, lo, hi)
+	in.ScanIndexForward, in.Limit = aws.Bool(forward), aws.Int32(int32(limit))
+	out, err := s.db.Query(ctx, in)
 	if err != nil {
 		return nil, fmt.Errorf("read entries: %w", err)
 	}

@@ -69,19 +69,9 @@ type path [levels]node
 // answer fails the condition and is retried, never applied. A level with no node yet
 // has an implicit empty root with lower bound "" and Gen 0.
 func (s *Store) nodeAt(ctx context.Context, pk string, level int, k string, consistent bool) (node, error) {
-	out, err := s.db.Query(ctx, &dynamodb.QueryInput{
-		TableName:              &s.table,
-		KeyConditionExpression: aws.String("PK = :pk AND SK BETWEEN :lo AND :hi"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk": &types.AttributeValueMemberS{Value: pk},
-			":lo": &types.AttributeValueMemberS{Value: nodeSK(level, "")},
-			":hi": &types.AttributeValueMemberS{Value: nodeSK(level, k)},
-		},
-		ScanIndexForward:       aws.Bool(false),
-		Limit:                  aws.Int32(1),
-		ConsistentRead:         aws.Bool(consistent),
-		ReturnConsumedCapacity: total,
-	})
+	in := s.between(pk, nodeSK(level, ""), nodeSK(level, k))
+	in.ScanIndexForward, in.Limit, in.ConsistentRead = aws.Bool(false), aws.Int32(1), aws.Bool(consistent)
+	out, err := s.db.Query(ctx, in)
 	if err != nil {
 		return node{}, fmt.Errorf("find level-%d node: %w", level, err)
 	}
@@ -213,18 +203,8 @@ func (s *Store) queryNodes(ctx context.Context, pk string, level int, from, thro
 
 // countEntries counts the entries with rank keys in [from, through].
 func (s *Store) countEntries(ctx context.Context, pk, from, through string) (int64, error) {
-	in := &dynamodb.QueryInput{
-		TableName:              &s.table,
-		KeyConditionExpression: aws.String("PK = :pk AND SK BETWEEN :lo AND :hi"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk": &types.AttributeValueMemberS{Value: pk},
-			":lo": &types.AttributeValueMemberS{Value: entrySK(from)},
-			":hi": &types.AttributeValueMemberS{Value: entrySK(through)},
-		},
-		Select:                 types.SelectCount,
-		ConsistentRead:         aws.Bool(true),
-		ReturnConsumedCapacity: total,
-	}
+	in := s.between(pk, entrySK(from), entrySK(through))
+	in.Select = types.SelectCount
 	var n int64
 	for {
 		out, err := s.db.Query(ctx, in)
@@ -240,9 +220,10 @@ func (s *Store) countEntries(ctx context.Context, pk, from, through string) (int
 	}
 }
 
-// queryRange reads the items of partition pk with sort keys in [lo, hi], page by page.
-func (s *Store) queryRange(ctx context.Context, pk, lo, hi string, forward bool, each func([]map[string]types.AttributeValue) error) error {
-	in := &dynamodb.QueryInput{
+// between is a strongly consistent Query of partition pk for sort keys in [lo, hi], in
+// ascending order; callers adjust it.
+func (s *Store) between(pk, lo, hi string) *dynamodb.QueryInput {
+	return &dynamodb.QueryInput{
 		TableName:              &s.table,
 		KeyConditionExpression: aws.String("PK = :pk AND SK BETWEEN :lo AND :hi"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{
@@ -250,10 +231,15 @@ func (s *Store) queryRange(ctx context.Context, pk, lo, hi string, forward bool,
 			":lo": &types.AttributeValueMemberS{Value: lo},
 			":hi": &types.AttributeValueMemberS{Value: hi},
 		},
-		ScanIndexForward:       aws.Bool(forward),
 		ConsistentRead:         aws.Bool(true),
 		ReturnConsumedCapacity: total,
 	}
+}
+
+// queryRange reads the items of partition pk with sort keys in [lo, hi], page by page.
+func (s *Store) queryRange(ctx context.Context, pk, lo, hi string, forward bool, each func([]map[string]types.AttributeValue) error) error {
+	in := s.between(pk, lo, hi)
+	in.ScanIndexForward = aws.Bool(forward)
 	for {
 		out, err := s.db.Query(ctx, in)
 		if err != nil {
