@@ -1,0 +1,13 @@
+// Command baseline is the smallest Go Lambda function there is: the yardstick that
+// cmd/bench-lambda holds every function's cold start against.
+package main
+
+import (
+	"context"
+
+	"github.com/aws/aws-lambda-go/lambda"
+)
+
+func main() {
+	lambda.Start(func(ctx context.Context) (string, error) { return "ok", nil })
+}
