@@ -437,6 +437,9 @@ func TestRequestLog(t *testing.T) {
 		if entry["route"] == "POST /v1/team" {
 			last = entry
 		}
+		if entry["route"] == "GET /v1/token" && entry["status"] == float64(200) && entry["tenant"] == "" {
+			t.Errorf("a successful token request logged no tenant: %v", entry)
+		}
 	}
 	if last == nil || last["status"] != float64(201) || last["tenant"] == "" || last["requestId"] != "test-request" || last["writeUnits"].(float64) < 1 {
 		t.Fatalf("request log = %v", last)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/leaderboardapi/leaderboard/pkg/apigw"
 	"github.com/leaderboardapi/leaderboard/pkg/auth"
+	"github.com/leaderboardapi/leaderboard/pkg/reqlog"
 	"github.com/leaderboardapi/leaderboard/pkg/store"
 )
 
@@ -47,6 +48,7 @@ func Token(clients clientGetter, tokens tokenIssuer) apigw.Handler {
 		if !keyOK || !secretOK || client.Revoked {
 			return fail(ctx, errInvalidCredentials)
 		}
+		reqlog.SetTenant(ctx, client.TenantID)
 		token, expiresIn, err := tokens.Issue(auth.Claims{TenantID: client.TenantID, ClientID: client.ClientID})
 		if err != nil {
 			return fail(ctx, err)
