@@ -76,7 +76,8 @@ func (s *Store) TeamRank(ctx context.Context, tenant, boardID, team string, arou
 	if err != nil {
 		return Ranked{}, nil, err
 	}
-	above, below = above[1:], below[1:] // both start with the team's own entry
+	// Both start with the team's own entry, unless its score moved since it was read.
+	above, below = dropKey(above, k), dropKey(below, k)
 	nb := min(len(below), around)
 	na := min(len(above), 2*around-nb)
 	nb = min(len(below), 2*around-na)
@@ -96,6 +97,14 @@ func (s *Store) TeamRank(ctx context.Context, tenant, boardID, team string, arou
 	}
 	entry := ranked[self]
 	return entry, append(ranked[:self:self], ranked[self+1:]...), nil
+}
+
+// dropKey drops the first entry if it has rank key k.
+func dropKey(entries []entryItem, k string) []entryItem {
+	if len(entries) > 0 && entries[0].rankKey() == k {
+		return entries[1:]
+	}
+	return entries
 }
 
 // Rankings returns up to limit entries in rank order after the entry with rank key

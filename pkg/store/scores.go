@@ -130,7 +130,7 @@ func (s *Store) SubmitScores(ctx context.Context, tenant, boardID string, subs [
 	}
 	// A single submission is checked by applyOne itself, at no extra read.
 	if len(subs) > 1 {
-		if err := s.checkBatch(ctx, b, subs); err != nil {
+		if err := s.checkBatch(ctx, b, subs, idem); err != nil {
 			return nil, err
 		}
 	}
@@ -165,8 +165,9 @@ func (s *Store) SubmitScores(ctx context.Context, tenant, boardID string, subs [
 }
 
 // checkBatch reads every member once and plays the batch through in memory, so that a
-// batch with a non-member or an out-of-range result writes nothing.
-func (s *Store) checkBatch(ctx context.Context, b board, subs []Submission) error {
+// batch with a non-member or an out-of-range result writes nothing. Submissions that an
+// earlier try of the same idempotent request applied are already in the scores read.
+func (s *Store) checkBatch(ctx context.Context, b board, subs []Submission, idem *idempotency) error {
 	members := map[string]*memberItem{}
 	var missing []string
 	for _, sub := range subs {
@@ -187,7 +188,10 @@ func (s *Store) checkBatch(ctx context.Context, b board, subs []Submission) erro
 	if len(missing) > 0 {
 		return &NotMembersError{IDs: missing}
 	}
-	for _, sub := range subs {
+	for i, sub := range subs {
+		if idem != nil && idem.applied[i] {
+			continue
+		}
 		m := members[sub.TeamID]
 		score, changed, err := b.combine(sub, m.Score)
 		if err != nil {

@@ -218,3 +218,21 @@ func TestImportBoard(t *testing.T) {
 		t.Fatalf("board = %+v, %v", got, err)
 	}
 }
+
+// A retried batch is checked against the scores its first try already left, not as if
+// nothing had been applied: here a fresh check would see 6 + 6 > 10 and refuse it.
+func TestIdempotentRetryOfABoundedBatch(t *testing.T) {
+	s, client, table := newStore(t)
+	ctx := context.Background()
+	hi := int64(10)
+	board, teams := scoredBoard(t, s, store.Settings{SortOrder: "desc", ScoreOperator: "increment", RankMode: "ordinal", MaxScore: &hi}, 2)
+	batch := []store.Submission{{TeamID: teams[0], Score: 6}, {TeamID: teams[1], Score: 3}}
+	broken := injected(client, table, "TransactWriteItems", 2, errors.New("injected: timeout"))
+	if _, err := broken.SubmitScores(ctx, "tenant-s", board, batch, "bounded"); err == nil {
+		t.Fatal("the broken batch reported success")
+	}
+	got, err := s.SubmitScores(ctx, "tenant-s", board, batch, "bounded")
+	if err != nil || got[0].Score != 6 || got[1].Score != 3 {
+		t.Fatalf("retry = %+v, %v", got, err)
+	}
+}
