@@ -85,3 +85,9 @@ invoke: check-go
 # Binary sizes, cold starts, warm latency and memory of every function (docs/performance.md).
 bench-lambda: check-go
 	@go run ./cmd/bench-lambda
+
+# Ranks on boards of 1,000 to 100,000 teams: latency and capacity units of each read and
+# of a submit, against the targets (docs/performance.md). About 5 minutes.
+.PHONY: bench
+bench: check-go
+	@go run ./cmd/bench
