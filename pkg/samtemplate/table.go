@@ -206,37 +206,32 @@ func (d tableDecoder) index(v any, path string, extra ...string) (index, error) 
 }
 
 func (d tableDecoder) attributeDefinitions(v any, path string) ([]types.AttributeDefinition, error) {
-	list, err := d.list(v, path)
+	pairs, err := d.namedPairs(v, path, "AttributeType")
 	if err != nil {
 		return nil, err
 	}
-	if len(list) == 0 {
-		return nil, fmt.Errorf("%s: missing", path)
-	}
-	var defs []types.AttributeDefinition
-	for i, e := range list {
-		p := fmt.Sprintf("%s[%d]", path, i)
-		m, err := d.mapping(e, p)
-		if err != nil {
-			return nil, err
-		}
-		name, err := d.str(m["AttributeName"], p+".AttributeName")
-		if err != nil {
-			return nil, err
-		}
-		typ, err := d.str(m["AttributeType"], p+".AttributeType")
-		if err != nil {
-			return nil, err
-		}
-		defs = append(defs, types.AttributeDefinition{
-			AttributeName: aws.String(name),
-			AttributeType: types.ScalarAttributeType(typ),
-		})
+	defs := make([]types.AttributeDefinition, len(pairs))
+	for i, p := range pairs {
+		defs[i] = types.AttributeDefinition{AttributeName: aws.String(p[0]), AttributeType: types.ScalarAttributeType(p[1])}
 	}
 	return defs, nil
 }
 
 func (d tableDecoder) keySchema(v any, path string) ([]types.KeySchemaElement, error) {
+	pairs, err := d.namedPairs(v, path, "KeyType")
+	if err != nil {
+		return nil, err
+	}
+	keys := make([]types.KeySchemaElement, len(pairs))
+	for i, p := range pairs {
+		keys[i] = types.KeySchemaElement{AttributeName: aws.String(p[0]), KeyType: types.KeyType(p[1])}
+	}
+	return keys, nil
+}
+
+// namedPairs reads a non-empty list of {AttributeName, <field>} mappings as
+// (name, value) pairs: the shape of both AttributeDefinitions and KeySchema.
+func (d tableDecoder) namedPairs(v any, path, field string) ([][2]string, error) {
 	list, err := d.list(v, path)
 	if err != nil {
 		return nil, err
@@ -244,24 +239,21 @@ func (d tableDecoder) keySchema(v any, path string) ([]types.KeySchemaElement, e
 	if len(list) == 0 {
 		return nil, fmt.Errorf("%s: missing", path)
 	}
-	var keys []types.KeySchemaElement
+	pairs := make([][2]string, len(list))
 	for i, e := range list {
 		p := fmt.Sprintf("%s[%d]", path, i)
 		m, err := d.mapping(e, p)
 		if err != nil {
 			return nil, err
 		}
-		name, err := d.str(m["AttributeName"], p+".AttributeName")
-		if err != nil {
+		if pairs[i][0], err = d.str(m["AttributeName"], p+".AttributeName"); err != nil {
 			return nil, err
 		}
-		typ, err := d.str(m["KeyType"], p+".KeyType")
-		if err != nil {
+		if pairs[i][1], err = d.str(m[field], p+"."+field); err != nil {
 			return nil, err
 		}
-		keys = append(keys, types.KeySchemaElement{AttributeName: aws.String(name), KeyType: types.KeyType(typ)})
 	}
-	return keys, nil
+	return pairs, nil
 }
 
 func (d tableDecoder) throughput(v any, path string) (*types.ProvisionedThroughput, error) {
