@@ -594,8 +594,8 @@ func checkResponse(t *testing.T, w want, event, resp []byte) {
 	}
 }
 
-// checkRuntimeStops checks that the bootstrap ran (and how much memory it took), and that
-// Stop ends it.
+// checkRuntimeStops checks that the bootstrap ran (and how much memory it took) against
+// the Runtime API that RuntimeAPI names, and that Stop ends it.
 func checkRuntimeStops(t *testing.T, f *emulator.Function) {
 	t.Helper()
 	pid, err := f.RuntimePID()
@@ -605,6 +605,13 @@ func checkRuntimeStops(t *testing.T, f *emulator.Function) {
 	rss, err := emulator.PeakRSS(pid)
 	if err != nil || rss < 1<<20 {
 		t.Errorf("PeakRSS(%d) = %d, %v; want at least 1 MB", pid, rss, err)
+	}
+	environ, err := os.ReadFile(fmt.Sprintf("/proc/%d/environ", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "AWS_LAMBDA_RUNTIME_API=" + f.RuntimeAPI; !slices.Contains(strings.Split(string(environ), "\x00"), want) {
+		t.Errorf("bootstrap %d has no %s in its environment", pid, want)
 	}
 	if err := f.Stop(); err != nil {
 		t.Fatal(err)

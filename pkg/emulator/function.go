@@ -71,6 +71,9 @@ type Options struct {
 // Function is a bootstrap running under the emulator, as a child of aws-lambda-rie.
 type Function struct {
 	URL string // where Invoke posts events
+	// RuntimeAPI is the host:port of the Runtime API that RIE serves, and that it gives the
+	// bootstrap as AWS_LAMBDA_RUNTIME_API (overriding any value in Options.Env).
+	RuntimeAPI string
 
 	cmd    *exec.Cmd
 	client *http.Client
@@ -131,11 +134,12 @@ func start(ctx context.Context, rie, bootstrap string, opts Options) (*Function,
 		return nil, err
 	}
 	invokeAddr := net.JoinHostPort("127.0.0.1", strconv.Itoa(ports[0]))
+	runtimeAPI := net.JoinHostPort("127.0.0.1", strconv.Itoa(ports[1]))
 	cmd := exec.Command(rie,
 		// RIE's info lines narrate every init and invoke; warnings and errors still show.
 		"--log-level", "warn",
 		"--runtime-interface-emulator-address", invokeAddr,
-		"--runtime-api-address", net.JoinHostPort("127.0.0.1", strconv.Itoa(ports[1])),
+		"--runtime-api-address", runtimeAPI,
 		bootstrap)
 	// RIE runs the bootstrap in its own working directory: the build directory, as the
 	// deployment package is /var/task in Lambda.
@@ -153,11 +157,12 @@ func start(ctx context.Context, rie, bootstrap string, opts Options) (*Function,
 	transport := http.DefaultTransport.(*http.Transport).Clone()
 	transport.Proxy = nil
 	f := &Function{
-		URL:    "http://" + invokeAddr + InvocationsPath,
-		cmd:    cmd,
-		client: &http.Client{Transport: transport},
-		out:    out,
-		done:   make(chan struct{}),
+		URL:        "http://" + invokeAddr + InvocationsPath,
+		RuntimeAPI: runtimeAPI,
+		cmd:        cmd,
+		client:     &http.Client{Transport: transport},
+		out:        out,
+		done:       make(chan struct{}),
 	}
 	go func() {
 		f.exit = cmd.Wait()

@@ -1,5 +1,5 @@
 // Command baseline is the smallest Go Lambda function there is: the yardstick that
-// cmd/bench-lambda holds every function's cold start against.
+// cmd/bench-lambda holds every function's init duration against.
 package main
 
 import (
