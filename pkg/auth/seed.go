@@ -1,7 +1,6 @@
 package auth
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -10,25 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 )
-
-type secretGetter interface {
-	GetSecretValue(ctx context.Context, in *secretsmanager.GetSecretValueInput, opts ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error)
-}
-
-// KeyFromSecret derives the signing key from a Secrets Manager secret (AWS).
-func KeyFromSecret(ctx context.Context, sm secretGetter, secretID string) (SigningKey, error) {
-	out, err := sm.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: &secretID})
-	if err != nil {
-		return SigningKey{}, fmt.Errorf("read signing secret: %w", err)
-	}
-	if out.SecretString == nil {
-		return SigningKey{}, errors.New("signing secret has no string value")
-	}
-	return KeyFromSeed([]byte(*out.SecretString))
-}
 
 // KeyFromFile derives the signing key from a local seed file, creating the file with a
 // fresh random seed (mode 0600) the first time. For development only: in AWS the seed
