@@ -14,9 +14,9 @@ import (
 
 // The settings a leaderboard may be created with; the first of each is the default.
 var (
-	sortOrders     = []string{"desc", "asc"}
-	scoreOperators = []string{"best", "set", "increment"}
-	rankModes      = []string{"ordinal", "competition"}
+	sortOrders     = []string{store.SortDescending, store.SortAscending}
+	scoreOperators = []string{store.OperatorBest, store.OperatorSet, store.OperatorIncrement}
+	rankModes      = []string{store.RankOrdinal, store.RankCompetition}
 )
 
 type leaderboardJSON struct {

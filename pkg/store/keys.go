@@ -57,7 +57,7 @@ func scoreOf(rankKey string) string { return rankKey[:14] }
 // it, and every key of a better score sorts before it.
 func scorePrefix(sortOrder string, score int64) string {
 	u := maxScore - score
-	if sortOrder == "asc" {
+	if sortOrder == SortAscending {
 		u = score + maxScore
 	}
 	return fmt.Sprintf("%014x", u)

@@ -19,6 +19,19 @@ import (
 // at most 100 items and also writes the leaderboard.
 const MaxTeamsPerWrite = 49
 
+// The values of a leaderboard's settings; the first of each is the default.
+const (
+	SortDescending = "desc" // higher scores rank first
+	SortAscending  = "asc"  // lower scores rank first, e.g. times
+
+	OperatorBest      = "best"      // a team keeps the better of its old and new score
+	OperatorSet       = "set"       // the latest score wins
+	OperatorIncrement = "increment" // scores add up
+
+	RankOrdinal     = "ordinal"     // every entry its own rank
+	RankCompetition = "competition" // equal scores share a rank: 1, 2, 2, 4
+)
+
 // Settings are how a leaderboard ranks its scores, fixed when it is created. The store
 // keeps them as given, without checking them: the API does that and fills in defaults.
 // An empty value reads back as the default (see unmarshalLeaderboard).
@@ -78,9 +91,9 @@ func unmarshalLeaderboard(raw map[string]types.AttributeValue) (leaderboardItem,
 	if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
 		return leaderboardItem{}, err
 	}
-	it.SortOrder = cmp.Or(it.SortOrder, "desc")
-	it.ScoreOperator = cmp.Or(it.ScoreOperator, "best")
-	it.RankMode = cmp.Or(it.RankMode, "ordinal")
+	it.SortOrder = cmp.Or(it.SortOrder, SortDescending)
+	it.ScoreOperator = cmp.Or(it.ScoreOperator, OperatorBest)
+	it.RankMode = cmp.Or(it.RankMode, RankOrdinal)
 	return it, nil
 }
 

@@ -10,12 +10,6 @@ import (
 	"github.com/leaderboardapi/leaderboard/pkg/reqlog"
 )
 
-// Rank modes.
-const (
-	RankOrdinal     = "ordinal"
-	RankCompetition = "competition"
-)
-
 // MaxAround is the most neighbours TeamRank returns on each side.
 const MaxAround = 50
 

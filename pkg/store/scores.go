@@ -19,13 +19,6 @@ import (
 	"github.com/leaderboardapi/leaderboard/pkg/reqlog"
 )
 
-// Score operators: how a submitted score combines with the one a team has.
-const (
-	OperatorBest      = "best"
-	OperatorSet       = "set"
-	OperatorIncrement = "increment"
-)
-
 // Submission is one score submitted for one team.
 type Submission struct {
 	TeamID   string
@@ -238,7 +231,7 @@ func (b board) combine(sub Submission, old *int64) (int64, bool, error) {
 }
 
 func (b board) better(a, than int64) bool {
-	if b.settings.SortOrder == "asc" {
+	if b.settings.SortOrder == SortAscending {
 		return a < than
 	}
 	return a > than
