@@ -19,15 +19,19 @@ func (s *Store) rankOf(ctx context.Context, b board, team string) (Ranked, error
 	if err != nil {
 		return Ranked{}, err
 	}
+	return s.rankMember(ctx, b, m)
+}
+
+// rankMember returns the rank of a member already read.
+func (s *Store) rankMember(ctx context.Context, b board, m memberItem) (Ranked, error) {
 	if m.Score == nil {
 		return Ranked{}, ErrNotRanked
 	}
-	k := b.key(m)
-	rank, err := s.rankAt(ctx, b, k, *m.Score)
+	rank, err := s.rankAt(ctx, b, b.key(m), *m.Score)
 	if err != nil {
 		return Ranked{}, err
 	}
-	return Ranked{Rank: rank, TeamID: team, TeamName: m.TeamName, Score: *m.Score, UpdatedAt: parseStamp(m.UpdatedAt)}, nil
+	return Ranked{Rank: rank, TeamID: m.TeamID, TeamName: m.TeamName, Score: *m.Score, UpdatedAt: parseStamp(m.UpdatedAt)}, nil
 }
 
 // rankAt is the rank of the entry with rank key k and score: in ordinal mode, how many

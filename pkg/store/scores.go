@@ -127,24 +127,35 @@ func (s *Store) SubmitScores(ctx context.Context, tenant, boardID string, subs [
 			return nil, err
 		}
 	}
+	// The member as this request left it, per team; missing where an earlier try did
+	// the work, and the member is read again for the answer.
+	written := map[string]*memberItem{}
 	for i, sub := range subs {
 		if idem != nil && idem.applied[i] {
+			delete(written, sub.TeamID)
 			continue
 		}
 		marker := ""
 		if idem != nil {
 			marker = idempotencyMarkerSK(idem.hash, i)
 		}
-		if err := s.applyOne(ctx, b, sub, marker); err != nil {
+		m, err := s.applyOne(ctx, b, sub, marker)
+		if err != nil {
 			return nil, fmt.Errorf("submission %d (team %s): %w", i, sub.TeamID, err)
 		}
+		written[sub.TeamID] = m
 	}
 	results := make([]Ranked, len(subs))
 	ranks := map[string]Ranked{}
 	for i, sub := range subs {
 		r, ok := ranks[sub.TeamID]
 		if !ok {
-			if r, err = s.rankOf(ctx, b, sub.TeamID); err != nil {
+			if m := written[sub.TeamID]; m != nil {
+				r, err = s.rankMember(ctx, b, *m)
+			} else {
+				r, err = s.rankOf(ctx, b, sub.TeamID)
+			}
+			if err != nil {
 				return nil, err
 			}
 			ranks[sub.TeamID] = r
@@ -245,33 +256,34 @@ const maxAttempts = 100
 // (the old one out, the new one in), the rank tree counts, and the idempotency marker.
 // It reads first and writes on condition that nothing it read has changed, retrying
 // with jittered backoff when something has, so concurrent submissions never lose an
-// update.
-func (s *Store) applyOne(ctx context.Context, b board, sub Submission, marker string) error {
+// update. It returns the member as the submission left it, or nil if a concurrent retry
+// of the same idempotent request applied it instead.
+func (s *Store) applyOne(ctx context.Context, b board, sub Submission, marker string) (*memberItem, error) {
 	for attempt := 0; ; attempt++ {
 		m, err := s.getMember(ctx, b.pk, sub.TeamID)
 		if errors.Is(err, ErrTeamNotFound) {
-			return &NotMembersError{IDs: []string{sub.TeamID}}
+			return nil, &NotMembersError{IDs: []string{sub.TeamID}}
 		}
 		if err != nil {
-			return err
+			return nil, err
 		}
 		score, changed, err := b.combine(sub, m.Score)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		var items []types.TransactWriteItem
 		var to path
 		if changed {
-			items, to, err = s.scoreItems(ctx, b, m, score)
+			items, to, m, err = s.scoreItems(ctx, b, m, score)
 			if err != nil {
-				return err
+				return nil, err
 			}
 		}
 		if marker != "" {
 			items = append(items, s.markerPut(b.pk, marker, score))
 		}
 		if len(items) == 0 {
-			return nil
+			return &m, nil
 		}
 		err = s.transact(ctx, items)
 		if err == nil {
@@ -279,39 +291,40 @@ func (s *Store) applyOne(ctx context.Context, b board, sub Submission, marker st
 				// Splitting keeps reads bounded; if it fails, the next write retries it.
 				_ = s.maybeSplit(ctx, to)
 			}
-			return nil
+			return &m, nil
 		}
 		reasons := cancelReasons(err)
 		if reasons == nil {
-			return err
+			return nil, err
 		}
 		if marker != "" && reasons[len(reasons)-1] == reasonConditionFailed {
-			return nil // a concurrent retry of the same request applied it
+			return nil, nil // a concurrent retry of the same request applied it
 		}
 		if attempt+1 == maxAttempts {
-			return fmt.Errorf("submit score for %s: gave up after %d attempts: %w", sub.TeamID, maxAttempts, ErrConflict)
+			return nil, fmt.Errorf("submit score for %s: gave up after %d attempts: %w", sub.TeamID, maxAttempts, ErrConflict)
 		}
 		if err := backoff(ctx, attempt); err != nil {
-			return err
+			return nil, err
 		}
 	}
 }
 
-// scoreItems are the writes that give member m the new score.
-func (s *Store) scoreItems(ctx context.Context, b board, m memberItem, score int64) ([]types.TransactWriteItem, path, error) {
+// scoreItems are the writes that give member m the new score, and the member as they
+// leave it.
+func (s *Store) scoreItems(ctx context.Context, b board, m memberItem, score int64) ([]types.TransactWriteItem, path, memberItem, error) {
 	now := s.now()
 	old := m
-	m.Score, m.ReachedAt, m.UpdatedAt = &score, now.UnixMilli(), stamp(now)
+	m.Score, m.ReachedAt, m.UpdatedAt, m.Ver = &score, now.UnixMilli(), stamp(now), m.Ver+1
 	newKey := b.key(m)
 	to, err := s.pathOf(ctx, b.pk, newKey)
 	if err != nil {
-		return nil, path{}, err
+		return nil, path{}, memberItem{}, err
 	}
 	entry, err := attributevalue.MarshalMap(entryItem{
 		PK: b.pk, SK: entrySK(newKey), Type: "entry", TeamID: m.TeamID, TeamName: m.TeamName, Score: score, UpdatedAt: m.UpdatedAt,
 	})
 	if err != nil {
-		return nil, path{}, fmt.Errorf("marshal entry: %w", err)
+		return nil, path{}, memberItem{}, fmt.Errorf("marshal entry: %w", err)
 	}
 	items := []types.TransactWriteItem{
 		{Update: &types.Update{
@@ -331,12 +344,12 @@ func (s *Store) scoreItems(ctx context.Context, b board, m memberItem, score int
 		oldKey := b.key(old)
 		p, err := s.pathOf(ctx, b.pk, oldKey)
 		if err != nil {
-			return nil, path{}, err
+			return nil, path{}, memberItem{}, err
 		}
 		from = &p
 		items = append(items, types.TransactWriteItem{Delete: &types.Delete{TableName: &s.table, Key: key(b.pk, entrySK(oldKey))}})
 	}
-	return append(items, s.moveItems(from, &to)...), to, nil
+	return append(items, s.moveItems(from, &to)...), to, m, nil
 }
 
 func (s *Store) markerPut(pk, sk string, score int64) types.TransactWriteItem {
