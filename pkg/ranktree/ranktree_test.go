@@ -256,4 +256,3 @@ func TestEncodeRoundTripsAndRejectsGarbage(t *testing.T) {
 		}
 	}
 }
-
