@@ -20,6 +20,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	dbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go/middleware"
 
 	"github.com/leaderboardapi/leaderboard/internal/testdb"
@@ -278,7 +279,8 @@ func TestPoliciesAreLeastPrivilege(t *testing.T) {
 		}
 	}
 	creds := auth.NewCredentials()
-	if _, err := store.New(base, table, time.Now).CreateTenant(ctx, creds); err != nil {
+	tenant, err := store.New(base, table, time.Now).CreateTenant(ctx, creds)
+	if err != nil {
 		t.Fatal(err)
 	}
 
@@ -340,6 +342,24 @@ func TestPoliciesAreLeastPrivilege(t *testing.T) {
 	for i, team := range []string{a, b, c, a, b, c, a} {
 		call("SubmitScoresFunction", bearer, board, fmt.Sprintf(`{"teamId":%q,"score":%d}`, team, 10*i))
 	}
+	// More scored teams, so that removing one rewrites tree nodes below the root.
+	var more []string
+	for i := range 6 {
+		more = append(more, call("CreateTeamFunction", bearer, "", fmt.Sprintf(`{"teamName":"M%d"}`, i))["id"].(string))
+	}
+	call("AddTeamsFunction", bearer, board, `{"teams":["`+strings.Join(more, `","`)+`"]}`)
+	for i, team := range more {
+		call("SubmitScoresFunction", bearer, board, fmt.Sprintf(`{"teamId":%q,"score":%d}`, team, 5*i+3))
+	}
+	// While another submit holds the board's combiner lease, a submit queues in the
+	// inbox; when the lease lapses it takes it and combines.
+	if _, err := base.PutItem(ctx, &dynamodb.PutItemInput{TableName: &table, Item: map[string]dbtypes.AttributeValue{
+		"PK": &dbtypes.AttributeValueMemberS{Value: "BOARD#" + tenant + "#" + board}, "SK": &dbtypes.AttributeValueMemberS{Value: "LEASE"},
+		"holder": &dbtypes.AttributeValueMemberS{Value: "another"}, "until": &dbtypes.AttributeValueMemberN{Value: fmt.Sprint(time.Now().Add(300 * time.Millisecond).UnixMilli())},
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	call("SubmitScoresFunction", bearer, board, fmt.Sprintf(`{"teamId":%q,"score":77}`, more[0]))
 	idem := map[string]string{"authorization": bearer["authorization"], "idempotency-key": "k1"}
 	batch := `{"scores":[{"teamId":"` + a + `","score":99},{"teamId":"` + b + `","score":1,"operator":"increment"}]}`
 	callPath("SubmitScoresFunction", idem, map[string]string{"id": board}, batch, nil)

@@ -182,6 +182,8 @@ func (t *Tree) child(ctx context.Context, c Child) (*Node, error) {
 	if n.Stamp != c.Stamp {
 		return nil, fmt.Errorf("node %d has stamp %d, its parent records %d: %w", c.ID, n.Stamp, c.Stamp, ErrStale)
 	}
+	// The Loader may hand the same node to other trees (a cache): change only a copy.
+	n = cloneNode(n)
 	t.nodes[c.ID] = &n
 	return &n, nil
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/leaderboardapi/leaderboard/pkg/ranktree"
 	"github.com/leaderboardapi/leaderboard/pkg/reqlog"
 )
 
@@ -19,10 +20,6 @@ type ImportedScore struct {
 	TeamName string
 	Score    int64
 }
-
-// importFill is how full ImportBoard packs the rank tree's nodes: three quarters,
-// about where nodes settle after splits, so the first writes do not all split at once.
-const importFill = 4
 
 // ImportBoard creates a new board holding new teams with the given scores, in bulk: the
 // teams, their memberships, their entries and the rank tree are written with batch
@@ -59,13 +56,23 @@ func (s *Store) ImportBoard(ctx context.Context, tenant, name string, settings S
 			items = append(items, av)
 		}
 	}
-	for _, n := range buildTree(pk, keys, s.shape) {
-		av, err := attributevalue.MarshalMap(n)
-		if err != nil {
-			return Leaderboard{}, nil, fmt.Errorf("marshal node: %w", err)
-		}
-		items = append(items, av)
+	packed := make([]string, len(keys))
+	for i, k := range keys {
+		packed[i] = treeKey(k)
 	}
+	slices.Sort(packed)
+	root, tree := ranktree.Build(packed, 1, s.shape)
+	for id, n := range tree {
+		items = append(items, map[string]types.AttributeValue{
+			"PK": &types.AttributeValueMemberS{Value: pk}, "SK": &types.AttributeValueMemberS{Value: nodeSK(uint64(id))},
+			"type": &types.AttributeValueMemberS{Value: "node"}, "node": &types.AttributeValueMemberB{Value: ranktree.Encode(n)},
+		})
+	}
+	head, err := attributevalue.MarshalMap(headItem{PK: pk, SK: headSK(), Type: "head", Ver: 1, Root: ranktree.Encode(root.Node), Next: int64(root.Next)})
+	if err != nil {
+		return Leaderboard{}, nil, err
+	}
+	items = append(items, head)
 	if err := s.putAll(ctx, items); err != nil {
 		return Leaderboard{}, nil, err
 	}
@@ -86,46 +93,6 @@ func (s *Store) ImportBoard(ctx context.Context, tenant, name string, settings S
 	}
 	reqlog.AddWrite(ctx, capacity(out.ConsumedCapacity)...)
 	return Leaderboard{ID: boardID, Name: name, Settings: settings, MemberCount: len(scores), CreatedAt: now, ModifiedAt: now}, teamIDs, nil
-}
-
-// buildTree makes the count nodes for sorted-or-not entry keys, filled to importFill
-// quarters of the split sizes, with the same invariants as one grown by splits.
-func buildTree(pk string, keys []string, shape treeShape) []node {
-	sorted := slices.Clone(keys)
-	slices.Sort(sorted)
-	leaf := max(1, int(shape.leafSplitAt)*3/importFill)
-	fan := max(2, int(shape.nodeSplitAt)*3/importFill)
-	type span struct {
-		lower    string
-		count    int64
-		children int64
-	}
-	var spans []span
-	for i := 0; i < len(sorted) || i == 0; i += leaf {
-		end := min(i+leaf, len(sorted))
-		lower := ""
-		if i > 0 {
-			lower = sorted[i]
-		}
-		spans = append(spans, span{lower: lower, count: int64(end - i)})
-	}
-	var nodes []node
-	for level := 1; level <= levels; level++ {
-		for _, sp := range spans {
-			nodes = append(nodes, node{PK: pk, SK: nodeSK(level, sp.lower), Count: sp.count, Children: sp.children})
-		}
-		var up []span
-		for i := 0; i < len(spans); i += fan {
-			group := spans[i:min(i+fan, len(spans))]
-			u := span{lower: group[0].lower, children: int64(len(group))}
-			for _, g := range group {
-				u.count += g.count
-			}
-			up = append(up, u)
-		}
-		spans = up
-	}
-	return nodes
 }
 
 // putAll writes items 25 to a BatchWriteItem, a few batches at a time, retrying what

@@ -1,14 +1,24 @@
 package store
 
-import "fmt"
+import (
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
+	"strconv"
+	"strings"
+)
 
 // One function per key shape; no key is formatted anywhere else.
 //
 // Tenant partition   PK=TENANT#<tenant>           SK=TENANT | TEAM#<team> | LB#<board>
 // Board partition    PK=BOARD#<tenant>#<board>    SK=MEMBER#<team>
 //                                                 SK=E#<rankKey>         one per scored team, in rank order
-//                                                 SK=N<level>#<rankKey>  the rank tree (ranktree.go)
-//                                                 SK=IDEM#<hash>[#<n>]   answers of submits with an Idempotency-Key
+//                                                 SK=HEAD                the board's version and rank tree root (board.go)
+//                                                 SK=T#<nodeId>          a node of the rank tree (package ranktree)
+//                                                 SK=LOG                 the rest of a batch applied in several commits
+//                                                 SK=LEASE               which submit combines the inbox (combine.go)
+//                                                 SK=IDEM#<hash>         answers of submits with an Idempotency-Key
+// Board inbox        PK=INBOX#<tenant>#<board>#<shard>  SK=<id>   a queued submit (combine.go)
 // Client             PK=CLIENT#<clientId>         SK=CLIENT
 // Signing key        PK=SIGNINGKEY                SK=KID#<kid>
 // Cursor key         PK=CURSORKEY                 SK=v1
@@ -31,11 +41,17 @@ func cursorKeySK() string                 { return "v1" }
 func teamSKPrefix() string        { return teamSK("") }
 func leaderboardSKPrefix() string { return leaderboardSK("") }
 
-func entrySK(rankKey string) string                 { return "E#" + rankKey }
-func nodeSKPrefix(level int) string                 { return fmt.Sprintf("N%d#", level) }
-func nodeSK(level int, lower string) string         { return nodeSKPrefix(level) + lower }
-func idempotencySK(hash string) string              { return "IDEM#" + hash }
-func idempotencyMarkerSK(hash string, i int) string { return fmt.Sprintf("IDEM#%s#%03d", hash, i) }
+func entrySK(rankKey string) string    { return "E#" + rankKey }
+func headSK() string                   { return "HEAD" }
+func nodeSK(id uint64) string          { return fmt.Sprintf("T#%d", id) }
+func batchLogSK() string               { return "LOG" }
+func leaseSK() string                  { return "LEASE" }
+
+// inboxPK is one of the partitions that hold a board's queued requests (combine.go).
+func inboxPK(boardPK string, shard int) string {
+	return "INBOX" + strings.TrimPrefix(boardPK, "BOARD") + "#" + strconv.Itoa(shard)
+}
+func idempotencySK(hash string) string { return "IDEM#" + hash }
 
 // maxScore bounds every score; see api.MaxScore.
 const maxScore = 1<<53 - 1
@@ -61,4 +77,66 @@ func scorePrefix(sortOrder string, score int64) string {
 		u = score + maxScore
 	}
 	return fmt.Sprintf("%014x", u)
+}
+
+// treeKey packs a rank key into the 29 bytes the rank tree stores: the 26 hex digits of
+// score and time as 13 bytes, the team id's 26 base32 characters as 16. Both parts have
+// a fixed width and keep their order, so packed keys sort as rank keys do, and a full
+// leaf of 64 stays near 2 KB.
+func treeKey(rankKey string) string {
+	b := make([]byte, 0, 29)
+	for i := 0; i < 26; i += 2 {
+		b = append(b, unhex(rankKey[i])<<4|unhex(rankKey[i+1]))
+	}
+	var hi, lo uint64
+	for i := 26; i < len(rankKey); i++ {
+		hi = hi<<5 | lo>>59
+		lo = lo<<5 | uint64(strings.IndexByte(crockford, rankKey[i]))
+	}
+	b = binary.BigEndian.AppendUint64(b, hi)
+	b = binary.BigEndian.AppendUint64(b, lo)
+	return string(b)
+}
+
+// treeProbe packs a score prefix (see scorePrefix) for counting the keys before it.
+func treeProbe(prefix string) string {
+	b := make([]byte, 0, 7)
+	for i := 0; i < 14; i += 2 {
+		b = append(b, unhex(prefix[i])<<4|unhex(prefix[i+1]))
+	}
+	return string(b)
+}
+
+// rankKeyOf unpacks a tree key.
+func rankKeyOf(treeKey string) string {
+	hi := binary.BigEndian.Uint64([]byte(treeKey[13:21]))
+	lo := binary.BigEndian.Uint64([]byte(treeKey[21:29]))
+	var id [26]byte
+	for i := 25; i >= 0; i-- {
+		id[i] = crockford[lo&31]
+		lo = lo>>5 | hi<<59
+		hi >>= 5
+	}
+	return hex.EncodeToString([]byte(treeKey[:13])) + string(id[:])
+}
+
+func unhex(c byte) byte {
+	if c <= '9' {
+		return c - '0'
+	}
+	return c - 'a' + 10
+}
+
+// Parts of a rank key.
+func rankKeyTeam(rankKey string) string { return rankKey[26:] }
+func rankKeyAt(rankKey string) int64 {
+	n, _ := strconv.ParseInt(rankKey[14:26], 16, 64)
+	return n
+}
+func rankKeyScore(sortOrder, rankKey string) int64 {
+	u, _ := strconv.ParseInt(rankKey[:14], 16, 64)
+	if sortOrder == SortAscending {
+		return u - maxScore
+	}
+	return maxScore - u
 }

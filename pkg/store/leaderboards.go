@@ -16,7 +16,7 @@ import (
 
 // MaxTeamsPerWrite is the most teams one request may put on a leaderboard. Each team
 // costs two items (its membership and its own boards set) in a transaction that holds
-// at most 100 items and also writes the leaderboard.
+// at most 100 items and also writes the leaderboard and its HEAD.
 const MaxTeamsPerWrite = 49
 
 // The values of a leaderboard's settings; the first of each is the default.
@@ -133,11 +133,14 @@ func (s *Store) CreateLeaderboard(ctx context.Context, tenant, name string, sett
 		if err != nil {
 			return Leaderboard{}, err
 		}
-		items := append([]types.TransactWriteItem{{Put: &types.Put{
-			TableName:           &s.table,
-			Item:                board,
-			ConditionExpression: aws.String("attribute_not_exists(PK)"),
-		}}}, joins...)
+		head, err := newHead(boardPK(tenant, id))
+		if err != nil {
+			return Leaderboard{}, fmt.Errorf("marshal head: %w", err)
+		}
+		items := append([]types.TransactWriteItem{
+			{Put: &types.Put{TableName: &s.table, Item: board, ConditionExpression: aws.String("attribute_not_exists(PK)")}},
+			{Put: &types.Put{TableName: &s.table, Item: head, ConditionExpression: aws.String("attribute_not_exists(PK)")}},
+		}, joins...)
 		err = s.transact(ctx, items)
 		if cancelReasons(err) != nil && attempt+1 < maxAttempts {
 			// A team was renamed or deleted since it was read: read again.

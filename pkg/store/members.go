@@ -142,58 +142,53 @@ func (s *Store) RemoveTeam(ctx context.Context, tenant, boardID, team string) er
 	return s.leave(ctx, tenant, boardID, team, true)
 }
 
-// leave removes a member, its entry and its counts, lowers the board's member count and
-// drops the board from the team's boards set, in one transaction. With mustBeMember a
-// missing board or member is an error; without (a team being deleted), there is only the
-// team's record of the board left to drop.
+// maxAttempts bounds how often a write that names teams is tried again when a team is
+// renamed or deleted between the read and the write.
+const maxAttempts = 100
+
+// leave removes a member, its entry and its place in the rank tree, lowers the board's
+// member count and drops the board from the team's boards set, in one board commit.
+// With mustBeMember a missing board or member is an error; without (a team being
+// deleted), there is only the team's record of the board left to drop.
 func (s *Store) leave(ctx context.Context, tenant, boardID, team string, mustBeMember bool) error {
-	for attempt := 0; ; attempt++ {
-		b, err := s.board(ctx, tenant, boardID)
-		var m memberItem
-		if err == nil {
-			m, err = s.getMember(ctx, b.pk, team)
-		}
-		if errors.Is(err, ErrNotFound) && !mustBeMember {
-			return s.forgetBoard(ctx, tenant, team, boardID)
-		}
-		if err != nil {
-			return err
-		}
-		items := []types.TransactWriteItem{
-			{Delete: &types.Delete{
-				TableName: &s.table, Key: key(b.pk, memberSK(team)),
-				ConditionExpression:       aws.String("ver = :ver"),
-				ExpressionAttributeValues: map[string]types.AttributeValue{":ver": number(m.Ver)},
-			}},
-			{Update: &types.Update{
-				TableName: &s.table, Key: key(tenantPK(tenant), teamSK(team)),
-				UpdateExpression:          aws.String("DELETE boards :board"),
-				ConditionExpression:       aws.String("attribute_exists(PK)"),
-				ExpressionAttributeValues: map[string]types.AttributeValue{":board": &types.AttributeValueMemberSS{Value: []string{boardID}}},
-			}},
-			s.memberCountUpdate(tenant, boardID, -1, s.now()),
-		}
-		if m.Score != nil {
-			k := b.key(m)
-			p, err := s.pathOf(ctx, b.pk, k)
+	b, err := s.board(ctx, tenant, boardID)
+	if err == nil {
+		_, err = s.commitBoard(ctx, b, func(ctx context.Context, c *commit) error {
+			m, err := s.getMember(ctx, b.pk, team)
 			if err != nil {
 				return err
 			}
-			items = append(items, types.TransactWriteItem{Delete: &types.Delete{TableName: &s.table, Key: key(b.pk, entrySK(k))}})
-			items = append(items, s.moveItems(&p, nil)...)
-		}
-		err = s.transact(ctx, items)
-		if cancelReasons(err) == nil || attempt+1 == maxAttempts {
-			if err != nil {
-				return fmt.Errorf("remove team %s from %s: %w", team, boardID, err)
+			c.add(
+				types.TransactWriteItem{Delete: &types.Delete{
+					TableName: &s.table, Key: key(b.pk, memberSK(team)),
+					ConditionExpression:       aws.String("ver = :ver"),
+					ExpressionAttributeValues: map[string]types.AttributeValue{":ver": number(m.Ver)},
+				}},
+				types.TransactWriteItem{Update: &types.Update{
+					TableName: &s.table, Key: key(tenantPK(tenant), teamSK(team)),
+					UpdateExpression:          aws.String("DELETE boards :board"),
+					ConditionExpression:       aws.String("attribute_exists(PK)"),
+					ExpressionAttributeValues: map[string]types.AttributeValue{":board": &types.AttributeValueMemberSS{Value: []string{boardID}}},
+				}},
+				s.memberCountUpdate(tenant, boardID, -1, s.now()),
+			)
+			if m.Score != nil {
+				k := b.key(m)
+				if err := c.tree.Delete(ctx, treeKey(k)); err != nil {
+					return fmt.Errorf("team %s leaves %s: %w", team, k, s.treeError(ctx, c, err))
+				}
+				c.add(types.TransactWriteItem{Delete: &types.Delete{TableName: &s.table, Key: key(b.pk, entrySK(k))}})
 			}
 			return nil
-		}
-		// The member scored, the board began its delete, or the tree split meanwhile.
-		if err := backoff(ctx, attempt); err != nil {
-			return err
-		}
+		})
 	}
+	if errors.Is(err, ErrNotFound) && !mustBeMember {
+		return s.forgetBoard(ctx, tenant, team, boardID)
+	}
+	if err != nil {
+		return fmt.Errorf("remove team %s from %s: %w", team, boardID, err)
+	}
+	return nil
 }
 
 func (s *Store) forgetBoard(ctx context.Context, tenant, team, boardID string) error {
@@ -215,55 +210,44 @@ func (s *Store) forgetBoard(ctx context.Context, tenant, team, boardID string) e
 }
 
 // renameOnBoards copies a team's new name onto its member items and entries, board by
-// board, so rankings show it.
+// board, so rankings show it. Each board is one board commit.
 func (s *Store) renameOnBoards(ctx context.Context, tenant, team, name string, boards []string) error {
 	for _, boardID := range boards {
-		pk := boardPK(tenant, boardID)
-		for attempt := 0; ; attempt++ {
-			m, err := s.getMember(ctx, pk, team)
-			if errors.Is(err, ErrTeamNotFound) {
-				break // the board is gone
-			}
-			if err != nil {
+		b, err := s.board(ctx, tenant, boardID)
+		if errors.Is(err, ErrLeaderboardNotFound) {
+			continue // the board is gone
+		}
+		if err != nil {
+			return err
+		}
+		_, err = s.commitBoard(ctx, b, func(ctx context.Context, c *commit) error {
+			m, err := s.getMember(ctx, b.pk, team)
+			if err != nil || m.TeamName == name {
 				return err
 			}
-			if m.TeamName == name {
-				break
-			}
-			items := []types.TransactWriteItem{{Update: &types.Update{
-				TableName: &s.table, Key: key(pk, memberSK(team)),
+			c.add(types.TransactWriteItem{Update: &types.Update{
+				TableName: &s.table, Key: key(b.pk, memberSK(team)),
 				UpdateExpression:    aws.String("SET teamName = :name ADD ver :one"),
 				ConditionExpression: aws.String("ver = :ver"),
 				ExpressionAttributeValues: map[string]types.AttributeValue{
 					":name": &types.AttributeValueMemberS{Value: name}, ":one": number(1), ":ver": number(m.Ver),
 				},
-			}}}
+			}})
 			if m.Score != nil {
-				it, err := s.getLeaderboardItem(ctx, tenant, boardID)
-				if errors.Is(err, ErrLeaderboardNotFound) {
-					break
-				}
-				if err != nil {
-					return err
-				}
-				k := board{pk: pk, settings: it.leaderboard().Settings}.key(m)
-				items = append(items, types.TransactWriteItem{Update: &types.Update{
-					TableName: &s.table, Key: key(pk, entrySK(k)),
+				c.add(types.TransactWriteItem{Update: &types.Update{
+					TableName: &s.table, Key: key(b.pk, entrySK(b.key(m))),
 					UpdateExpression:          aws.String("SET teamName = :name"),
 					ConditionExpression:       aws.String("attribute_exists(PK)"),
 					ExpressionAttributeValues: map[string]types.AttributeValue{":name": &types.AttributeValueMemberS{Value: name}},
 				}})
 			}
-			err = s.transact(ctx, items)
-			if cancelReasons(err) == nil || attempt+1 == maxAttempts {
-				if err != nil {
-					return fmt.Errorf("rename on board %s: %w", boardID, err)
-				}
-				break
-			}
-			if err := backoff(ctx, attempt); err != nil {
-				return err
-			}
+			return nil
+		})
+		if errors.Is(err, ErrNotFound) {
+			continue // the board or the membership went meanwhile
+		}
+		if err != nil {
+			return fmt.Errorf("rename on board %s: %w", boardID, err)
 		}
 	}
 	return nil
@@ -273,31 +257,41 @@ func (s *Store) renameOnBoards(ctx context.Context, tenant, team, name string, b
 const deleteMargin = 2 * time.Second
 
 // DeleteLeaderboard deletes a board and everything in its partition: memberships,
-// entries, rank tree, idempotency records. The board reads as missing from the first
-// step on. A board too big to clear before ctx's deadline is left marked, and done is
-// false: calling again carries on. Teams' boards sets may keep the id; it is harmless
-// and dropped when the team leaves or is deleted.
+// entries, rank tree, idempotency records. One transaction first marks the leaderboard
+// and its HEAD as deleting, so the board reads as missing from then on and no board
+// commit can succeed after it (each is conditioned on HEAD). Then strongly consistent
+// Queries sweep the partition until it is empty, and the leaderboard item goes last.
+// A board too big to clear before ctx's deadline, or a sweep that fails, leaves the
+// board marked and done false: calling again carries on. Teams' boards sets may keep
+// the id; it is harmless and dropped when the team leaves or is deleted.
 func (s *Store) DeleteLeaderboard(ctx context.Context, tenant, boardID string) (done bool, err error) {
 	if !ValidID(boardID) {
 		return false, ErrLeaderboardNotFound
 	}
-	out, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                 &s.table,
-		Key:                       key(tenantPK(tenant), leaderboardSK(boardID)),
-		UpdateExpression:          aws.String("SET deleting = :true"),
-		ConditionExpression:       aws.String("attribute_exists(PK)"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":true": &types.AttributeValueMemberBOOL{Value: true}},
-		ReturnConsumedCapacity:    total,
-	})
-	if conditionFailed(err) {
+	pk := boardPK(tenant, boardID)
+	err = s.writeTransaction(ctx, []types.TransactWriteItem{
+		{Update: &types.Update{
+			TableName:                 &s.table,
+			Key:                       key(tenantPK(tenant), leaderboardSK(boardID)),
+			UpdateExpression:          aws.String("SET deleting = :true"),
+			ConditionExpression:       aws.String("attribute_exists(PK)"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":true": &types.AttributeValueMemberBOOL{Value: true}},
+		}},
+		// Unconditional: a repeat after the sweep removed HEAD puts back a marked one,
+		// which the sweep removes again.
+		{Update: &types.Update{
+			TableName:                 &s.table,
+			Key:                       key(pk, headSK()),
+			UpdateExpression:          aws.String("SET deleting = :true ADD ver :one"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":true": &types.AttributeValueMemberBOOL{Value: true}, ":one": number(1)},
+		}},
+	}, newToken())
+	if reasons := cancelReasons(err); len(reasons) > 0 && reasons[0] == reasonConditionFailed {
 		return false, ErrLeaderboardNotFound
 	}
 	if err != nil {
 		return false, fmt.Errorf("mark leaderboard %s deleting: %w", boardID, err)
 	}
-	reqlog.AddWrite(ctx, capacity(out.ConsumedCapacity)...)
-
-	pk := boardPK(tenant, boardID)
 	for {
 		if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < deleteMargin {
 			return false, nil
@@ -307,6 +301,7 @@ func (s *Store) DeleteLeaderboard(ctx context.Context, tenant, boardID string) (
 			KeyConditionExpression:    aws.String("PK = :pk"),
 			ExpressionAttributeValues: map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: pk}},
 			ProjectionExpression:      aws.String("PK, SK"),
+			ConsistentRead:            aws.Bool(true),
 			Limit:                     aws.Int32(250),
 			ReturnConsumedCapacity:    total,
 		})

@@ -3,46 +3,65 @@ package store
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/leaderboardapi/leaderboard/pkg/ranktree"
 	"github.com/leaderboardapi/leaderboard/pkg/reqlog"
 )
 
 // MaxAround is the most neighbours TeamRank returns on each side.
 const MaxAround = 50
 
+// Every read below runs on one version of the board (see board.go): ranks, pages and
+// windows are exact as of the moment HEAD was read. Team names come from the entries,
+// which carry the name as of the team's last score or rename.
+
 // rankOf returns a member's rank, or ErrNotRanked if it has no score.
 func (s *Store) rankOf(ctx context.Context, b board, team string) (Ranked, error) {
-	m, err := s.getMember(ctx, b.pk, team)
-	if err != nil {
-		return Ranked{}, err
-	}
-	return s.rankMember(ctx, b, m)
+	var r Ranked
+	err := s.readView(ctx, b, func(v *view) error {
+		m, err := s.getMember(ctx, b.pk, team)
+		if err != nil {
+			return err
+		}
+		r, err = v.rankOf(ctx, m)
+		return err
+	})
+	return r, err
 }
 
-// rankMember returns the rank of a member already read.
-func (s *Store) rankMember(ctx context.Context, b board, m memberItem) (Ranked, error) {
+// rankOf ranks member m in the view. If m's key is not in the view's tree, the member
+// moved since the view was read (or before, and the read of m was stale): ErrStale.
+func (v *view) rankOf(ctx context.Context, m memberItem) (Ranked, error) {
 	if m.Score == nil {
 		return Ranked{}, ErrNotRanked
 	}
-	rank, err := s.rankAt(ctx, b, b.key(m), *m.Score)
+	k := v.b.key(m)
+	before, found, err := v.tree.Rank(ctx, treeKey(k))
 	if err != nil {
 		return Ranked{}, err
+	}
+	if !found {
+		return Ranked{}, fmt.Errorf("team %s is not at %s: %w", m.TeamID, k, ranktree.ErrStale)
+	}
+	rank := before + 1
+	if v.b.settings.RankMode == RankCompetition {
+		if rank, err = v.competitionRank(ctx, *m.Score); err != nil {
+			return Ranked{}, err
+		}
 	}
 	return Ranked{Rank: rank, TeamID: m.TeamID, TeamName: m.TeamName, Score: *m.Score, UpdatedAt: parseStamp(m.UpdatedAt)}, nil
 }
 
-// rankAt is the rank of the entry with rank key k and score: in ordinal mode, how many
-// entries have a key up to k; in competition mode, one more than how many have a
-// better score.
-func (s *Store) rankAt(ctx context.Context, b board, k string, score int64) (int64, error) {
-	if b.settings.RankMode == RankCompetition {
-		n, err := s.countThrough(ctx, b.pk, scorePrefix(b.settings.SortOrder, score))
-		return n + 1, err
-	}
-	return s.countThrough(ctx, b.pk, k)
+// competitionRank is one more than the number of entries with a better score.
+func (v *view) competitionRank(ctx context.Context, score int64) (int64, error) {
+	better, _, err := v.tree.Rank(ctx, treeProbe(scorePrefix(v.b.settings.SortOrder, score)))
+	return better + 1, err
 }
 
 // TeamRank returns a team's exact rank and up to around entries on each side, shifted at
@@ -52,57 +71,54 @@ func (s *Store) TeamRank(ctx context.Context, tenant, boardID, team string, arou
 	if err != nil {
 		return Ranked{}, nil, err
 	}
-	m, err := s.getMember(ctx, b.pk, team)
-	if err != nil {
-		return Ranked{}, nil, err
-	}
-	if m.Score == nil {
-		return Ranked{}, nil, ErrNotRanked
-	}
-	k := b.key(m)
-	ordinal, err := s.countThrough(ctx, b.pk, k)
-	if err != nil {
-		return Ranked{}, nil, err
-	}
-	// Up to 2*around on each side, to fill one side from the other at an edge, plus one
-	// more above, whose score tells whether the window's first rank needs a lookup.
-	above, err := s.entries(ctx, b.pk, entrySK(""), entrySK(k), false, 2*around+2)
-	if err != nil {
-		return Ranked{}, nil, err
-	}
-	below, err := s.entries(ctx, b.pk, entrySK(k), entrySK("~"), true, 2*around+1)
-	if err != nil {
-		return Ranked{}, nil, err
-	}
-	// Both start with the team's own entry, unless its score moved since it was read.
-	above, below = dropKey(above, k), dropKey(below, k)
-	nb := min(len(below), around)
-	na := min(len(above), 2*around-nb)
-	nb = min(len(below), 2*around-na)
-
-	window := make([]entryItem, 0, na+nb+1)
-	for i := na - 1; i >= 0; i-- {
-		window = append(window, above[i])
-	}
-	self := len(window)
-	window = append(window, entryItem{TeamID: m.TeamID, TeamName: m.TeamName, Score: *m.Score, UpdatedAt: m.UpdatedAt, SK: entrySK(k)})
-	window = append(window, below[:nb]...)
-
-	tiedAbove := na < len(above) && above[na].Score == window[0].Score
-	ranked, err := s.rankWindow(ctx, b, window, ordinal-int64(na), tiedAbove)
-	if err != nil {
-		return Ranked{}, nil, err
-	}
-	entry := ranked[self]
-	return entry, append(ranked[:self:self], ranked[self+1:]...), nil
-}
-
-// dropKey drops the first entry if it has rank key k.
-func dropKey(entries []entryItem, k string) []entryItem {
-	if len(entries) > 0 && entries[0].rankKey() == k {
-		return entries[1:]
-	}
-	return entries
+	var entry Ranked
+	var window []Ranked
+	err = s.readView(ctx, b, func(v *view) error {
+		m, err := s.getMember(ctx, b.pk, team)
+		if err != nil {
+			return err
+		}
+		if entry, err = v.rankOf(ctx, m); err != nil {
+			return err
+		}
+		window = nil
+		if around == 0 {
+			return nil
+		}
+		k := treeKey(b.key(m))
+		// Up to 2*around on each side, to fill one side from the other at an edge.
+		var above, below []string
+		if err := v.tree.Descend(ctx, k, func(key string) bool { above = append(above, key); return len(above) < 2*around }); err != nil {
+			return err
+		}
+		if err := v.tree.Ascend(ctx, k+"\x00", func(key string) bool { below = append(below, key); return len(below) < 2*around }); err != nil {
+			return err
+		}
+		nb := min(len(below), around)
+		na := min(len(above), 2*around-nb)
+		nb = min(len(below), 2*around-na)
+		keys := make([]string, 0, na+nb)
+		for i := na - 1; i >= 0; i-- {
+			keys = append(keys, above[i])
+		}
+		keys = append(keys, below[:nb]...)
+		ordinal := entry.Rank
+		if b.settings.RankMode == RankCompetition {
+			before, _, err := v.tree.Rank(ctx, k)
+			if err != nil {
+				return err
+			}
+			ordinal = before + 1
+		}
+		all := append(append(append([]string{}, keys[:na]...), k), keys[na:]...)
+		ranked, err := s.rankKeys(ctx, v, all, ordinal-int64(na))
+		if err != nil {
+			return err
+		}
+		window = append(ranked[:na:na], ranked[na+1:]...)
+		return nil
+	})
+	return entry, window, err
 }
 
 // Rankings returns up to limit entries in rank order after the entry with rank key
@@ -114,73 +130,116 @@ func (s *Store) Rankings(ctx context.Context, tenant, boardID string, limit int,
 	if err != nil {
 		return nil, "", err
 	}
-	from := entrySK("")
-	if after != "" && len(after) != rankKeyLen {
+	if after != "" && !validRankKey(after) {
 		return nil, "", fmt.Errorf("rankings after %q: not a rank key", after)
 	}
-	if after != "" {
-		from = entrySK(after) + "\x00"
-	}
-	page, err := s.entries(ctx, b.pk, from, entrySK("~"), true, limit+1)
-	if err != nil || len(page) == 0 {
-		return nil, "", err
-	}
-	next := ""
-	if len(page) > limit {
-		page = page[:limit]
-		next = page[limit-1].rankKey()
-	}
-	first := int64(1)
-	if after != "" {
-		if first, err = s.countThrough(ctx, b.pk, page[0].rankKey()); err != nil {
-			return nil, "", err
+	var page []Ranked
+	var next string
+	err = s.readView(ctx, b, func(v *view) error {
+		from := ""
+		if after != "" {
+			from = treeKey(after) + "\x00"
 		}
-	}
-	// The previous page ended on the same score exactly when the keys share the score part.
-	tiedAbove := after != "" && scoreOf(after) == scoreOf(page[0].rankKey())
-	ranked, err := s.rankWindow(ctx, b, page, first, tiedAbove)
-	return ranked, next, err
+		var keys []string
+		if err := v.tree.Ascend(ctx, from, func(k string) bool { keys = append(keys, k); return len(keys) <= limit }); err != nil {
+			return err
+		}
+		next = ""
+		if len(keys) > limit {
+			keys = keys[:limit]
+			next = rankKeyOf(keys[limit-1])
+		}
+		if len(keys) == 0 {
+			page = nil
+			return nil
+		}
+		first := int64(1)
+		if after != "" {
+			before, _, err := v.tree.Rank(ctx, keys[0])
+			if err != nil {
+				return err
+			}
+			first = before + 1
+		}
+		var err error
+		page, err = s.rankKeys(ctx, v, keys, first)
+		return err
+	})
+	return page, next, err
 }
 
-// rankWindow ranks consecutive entries whose first has ordinal rank first. tiedAbove
-// says the entry just before the window has the first one's score. In competition mode
-// equal scores share the rank of the first of them, which is looked up only if the tie
-// reaches above the window.
-func (s *Store) rankWindow(ctx context.Context, b board, window []entryItem, first int64, tiedAbove bool) ([]Ranked, error) {
-	out := make([]Ranked, len(window))
-	for i, e := range window {
-		rank := first + int64(i)
-		if b.settings.RankMode == RankCompetition {
-			switch {
-			case i > 0 && e.Score == window[i-1].Score:
-				rank = out[i-1].Rank
-			case i == 0 && tiedAbove:
-				r, err := s.rankAt(ctx, b, e.rankKey(), e.Score)
-				if err != nil {
-					return nil, err
-				}
-				rank = r
-			}
+// rankKeys ranks consecutive tree keys of the view whose first has ordinal rank first,
+// and names their teams.
+func (s *Store) rankKeys(ctx context.Context, v *view, keys []string, first int64) ([]Ranked, error) {
+	out := make([]Ranked, len(keys))
+	rks := make([]string, len(keys))
+	for i, k := range keys {
+		rk := rankKeyOf(k)
+		rks[i] = rk
+		out[i] = Ranked{
+			Rank: first + int64(i), TeamID: rankKeyTeam(rk), Score: rankKeyScore(v.b.settings.SortOrder, rk),
+			UpdatedAt: time.UnixMilli(rankKeyAt(rk)).UTC(),
 		}
-		out[i] = e.ranked(rank)
+		if v.b.settings.RankMode == RankCompetition {
+			if i > 0 && out[i].Score == out[i-1].Score {
+				out[i].Rank = out[i-1].Rank
+				continue
+			}
+			r, err := v.competitionRank(ctx, out[i].Score)
+			if err != nil {
+				return nil, err
+			}
+			out[i].Rank = r
+		}
+	}
+	names, err := s.entryNames(ctx, v.b.pk, rks[0], rks[len(rks)-1])
+	if err != nil {
+		return nil, err
+	}
+	for i := range out {
+		out[i].TeamName = names[rks[i]]
+	}
+	for i := range out {
+		if out[i].TeamName != "" {
+			continue
+		}
+		// An entry of the version read that this Query did not show (it may show part of
+		// a later commit): the member has the name.
+		m, err := s.getMember(ctx, v.b.pk, out[i].TeamID)
+		if err != nil {
+			return nil, err
+		}
+		out[i].TeamName = m.TeamName
 	}
 	return out, nil
 }
 
-// entries reads up to limit entries with sort keys in [lo, hi], strongly consistent.
-func (s *Store) entries(ctx context.Context, pk, lo, hi string, forward bool, limit int) ([]entryItem, error) {
-	in := s.between(pk, lo, hi)
-	in.ScanIndexForward, in.Limit = aws.Bool(forward), aws.Int32(int32(limit))
-	out, err := s.db.Query(ctx, in)
-	if err != nil {
-		return nil, fmt.Errorf("read entries: %w", err)
+// entryNames reads the team names of the entries with rank keys in [lo, hi].
+func (s *Store) entryNames(ctx context.Context, pk, lo, hi string) (map[string]string, error) {
+	names := map[string]string{}
+	err := s.queryRange(ctx, pk, entrySK(lo), entrySK(hi), true, func(items []map[string]types.AttributeValue) error {
+		for _, it := range items {
+			var e entryItem
+			if err := attributevalue.UnmarshalMap(it, &e); err != nil {
+				return fmt.Errorf("unmarshal entry: %w", err)
+			}
+			names[e.rankKey()] = e.TeamName
+		}
+		return nil
+	})
+	return names, err
+}
+
+func validRankKey(k string) bool {
+	if len(k) != rankKeyLen || !ValidID(k[26:]) {
+		return false
 	}
-	reqlog.AddRead(ctx, capacity(out.ConsumedCapacity)...)
-	var items []entryItem
-	if err := attributevalue.UnmarshalListOfMaps(out.Items, &items); err != nil {
-		return nil, fmt.Errorf("unmarshal entries: %w", err)
+	for i := range 26 {
+		if c := k[i]; !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
 	}
-	return items, nil
+	return true
 }
 
 // CountedRank is the rank of a team found the way DynamoDB users usually do without a
@@ -198,5 +257,59 @@ func (s *Store) CountedRank(ctx context.Context, tenant, boardID, team string) (
 	if m.Score == nil {
 		return 0, ErrNotRanked
 	}
-	return s.countEntries(ctx, b.pk, "", b.key(m))
+	in := s.between(b.pk, entrySK(""), entrySK(b.key(m)))
+	in.Select = types.SelectCount
+	var n int64
+	for {
+		out, err := s.db.Query(ctx, in)
+		if err != nil {
+			return 0, fmt.Errorf("count entries: %w", err)
+		}
+		reqlog.AddRead(ctx, capacity(out.ConsumedCapacity)...)
+		n += int64(out.Count)
+		if out.LastEvaluatedKey == nil {
+			return n, nil
+		}
+		in.ExclusiveStartKey = out.LastEvaluatedKey
+	}
+}
+
+// between is a strongly consistent Query of partition pk for sort keys in [lo, hi], in
+// ascending order; callers adjust it.
+func (s *Store) between(pk, lo, hi string) *dynamodb.QueryInput {
+	return &dynamodb.QueryInput{
+		TableName:              &s.table,
+		KeyConditionExpression: aws.String("PK = :pk AND SK BETWEEN :lo AND :hi"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":pk": &types.AttributeValueMemberS{Value: pk},
+			":lo": &types.AttributeValueMemberS{Value: lo},
+			":hi": &types.AttributeValueMemberS{Value: hi},
+		},
+		ConsistentRead:         aws.Bool(true),
+		ReturnConsumedCapacity: total,
+	}
+}
+
+// queryRange reads the items of partition pk with sort keys in [lo, hi], page by page.
+func (s *Store) queryRange(ctx context.Context, pk, lo, hi string, forward bool, each func([]map[string]types.AttributeValue) error) error {
+	in := s.between(pk, lo, hi)
+	in.ScanIndexForward = aws.Bool(forward)
+	for {
+		out, err := s.db.Query(ctx, in)
+		if err != nil {
+			return fmt.Errorf("query %s..%s: %w", lo, hi, err)
+		}
+		reqlog.AddRead(ctx, capacity(out.ConsumedCapacity)...)
+		if err := each(out.Items); err != nil {
+			return err
+		}
+		if out.LastEvaluatedKey == nil {
+			return nil
+		}
+		in.ExclusiveStartKey = out.LastEvaluatedKey
+	}
+}
+
+func number(n int64) types.AttributeValue {
+	return &types.AttributeValueMemberN{Value: fmt.Sprint(n)}
 }

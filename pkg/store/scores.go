@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"math/rand/v2"
 	"strings"
 	"time"
@@ -16,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/leaderboardapi/leaderboard/pkg/ranktree"
 	"github.com/leaderboardapi/leaderboard/pkg/reqlog"
 )
 
@@ -100,112 +102,511 @@ func (b board) key(m memberItem) string {
 	return rankKey(b.settings.SortOrder, *m.Score, m.ReachedAt, m.TeamID)
 }
 
+
 // SubmitScores applies submissions in order and returns each team's resulting score
-// and rank (ranks as of after the last submission). Every team must be a member; every
-// result must stay in range; both are checked for the whole batch before anything is
-// written. Each submission is its own transaction. With an idempotency key, a retried
-// request applies only what the first attempt did not, and a completed one returns its
-// first answer unchanged.
+// and rank, as of after the last submission. Every team must be a member and every
+// result in range, or nothing is written. The whole batch is one commit when it fits in
+// one transaction; a bigger one is applied in several commits while HEAD's lock keeps
+// other writers out, and anyone who finds the lock expired finishes it from its LOG, so
+// a batch is never left half-applied. With an idempotency key, the answer is stored in
+// the same commit as the last of the writes: a repeat returns it and applies nothing,
+// and the same key with another request is refused before anything is written.
 func (s *Store) SubmitScores(ctx context.Context, tenant, boardID string, subs []Submission, idempotencyKey string) ([]Ranked, error) {
 	b, err := s.board(ctx, tenant, boardID)
 	if err != nil {
 		return nil, err
 	}
+	if err := s.checkTeamsLive(ctx, tenant, subs); err != nil {
+		return nil, err
+	}
 	var idem *idempotency
 	if idempotencyKey != "" {
 		idem = newIdempotency(idempotencyKey, subs)
-		if err := s.loadIdempotency(ctx, b.pk, idem); err != nil {
-			return nil, err
-		}
-		if idem.answer != nil {
-			return idem.answer, nil
-		}
 	}
-	// A single submission is checked by applyOne itself, at no extra read.
-	if len(subs) > 1 {
-		if err := s.checkBatch(ctx, b, subs, idem); err != nil {
-			return nil, err
-		}
-	}
-	// The member as this request left it, per team; missing where an earlier try did
-	// the work, and the member is read again for the answer.
-	written := map[string]*memberItem{}
-	for i, sub := range subs {
-		if idem != nil && idem.applied[i] {
-			delete(written, sub.TeamID)
-			continue
-		}
-		marker := ""
+	for attempt := 0; ; attempt++ {
 		if idem != nil {
-			marker = idempotencyMarkerSK(idem.hash, i)
-		}
-		m, err := s.applyOne(ctx, b, sub, marker)
-		if err != nil {
-			return nil, fmt.Errorf("submission %d (team %s): %w", i, sub.TeamID, err)
-		}
-		written[sub.TeamID] = m
-	}
-	results := make([]Ranked, len(subs))
-	ranks := map[string]Ranked{}
-	for i, sub := range subs {
-		r, ok := ranks[sub.TeamID]
-		if !ok {
-			if m := written[sub.TeamID]; m != nil {
-				r, err = s.rankMember(ctx, b, *m)
-			} else {
-				r, err = s.rankOf(ctx, b, sub.TeamID)
+			done, answer, err := s.loadIdempotency(ctx, b, idem)
+			if err != nil || done {
+				return answer, err
 			}
-			if err != nil {
-				return nil, err
-			}
-			ranks[sub.TeamID] = r
 		}
-		results[i] = r
+		var answer []Ranked
+		if len(teams(subs)) <= maxQueuedTeams {
+			answer, err = s.submitQueued(ctx, b, subs, idem)
+		}
+		if len(teams(subs)) > maxQueuedTeams || errors.Is(err, errTooBigToQueue) {
+			answer, err = s.submit(ctx, b, subs, idem)
+		}
+		if errors.Is(err, errIdempotencyRace) && attempt < 10 {
+			continue // another request with the key got in first: read what it left
+		}
+		return answer, err
 	}
-	if idem != nil {
-		return s.saveIdempotency(ctx, b.pk, idem, results)
-	}
-	return results, nil
 }
 
-// checkBatch reads every member once and plays the batch through in memory, so that a
-// batch with a non-member or an out-of-range result writes nothing. Submissions that an
-// earlier try of the same idempotent request applied are already in the scores read.
-func (s *Store) checkBatch(ctx context.Context, b board, subs []Submission, idem *idempotency) error {
-	members := map[string]*memberItem{}
-	var missing []string
-	for _, sub := range subs {
-		if _, seen := members[sub.TeamID]; seen {
-			continue
-		}
-		m, err := s.getMember(ctx, b.pk, sub.TeamID)
-		if errors.Is(err, ErrTeamNotFound) {
-			missing = append(missing, sub.TeamID)
-			members[sub.TeamID] = nil
-			continue
-		}
+func (s *Store) submit(ctx context.Context, b board, subs []Submission, idem *idempotency) ([]Ranked, error) {
+	var answer []Ranked
+	var rest *batchLog
+	_, err := s.commitBoard(ctx, b, func(ctx context.Context, c *commit) error {
+		members, err := s.getMembers(ctx, b.pk, teams(subs))
 		if err != nil {
 			return err
 		}
-		members[sub.TeamID] = &m
+		p := newPlanner(b, members, s.now())
+		if err := p.add(subs); err != nil {
+			return err
+		}
+		answer, rest, err = s.writePlan(ctx, c, p.updates(), p.state, subs, idem)
+		return err
+	})
+	if err != nil || rest == nil {
+		return answer, err
+	}
+	// The batch goes on in further commits; this request drives them, and anyone who
+	// finds the lock expired helps.
+	if err := s.settle(ctx, b); err != nil {
+		return nil, err
+	}
+	if idem != nil {
+		if _, answer, err := s.loadIdempotency(ctx, b, idem); err != nil || answer != nil {
+			return answer, err
+		}
+	}
+	return s.rankTeams(ctx, b, subs)
+}
+
+// update is one team's change in a commit: the member as read, and what it becomes.
+type update struct {
+	TeamID    string `json:"t"`
+	Name      string `json:"n"`
+	Ver       int64  `json:"v"`            // the member's ver as read; written as Ver+1
+	OldKey    string `json:"o,omitempty"` // its rank key before, "" if it had no score
+	Score     int64  `json:"s"`
+	ReachedAt int64  `json:"r"`
+	UpdatedAt string `json:"u"`
+}
+
+func (u update) key(b board) string { return rankKey(b.settings.SortOrder, u.Score, u.ReachedAt, u.TeamID) }
+
+// planner plays requests through in memory on the members as read. Each request is
+// checked whole against the state the requests before it leave, and refused whole: a
+// non-member or an out-of-range result keeps nothing of it.
+type planner struct {
+	b     board
+	read  map[string]*memberItem // as read; nil for a team that is no member
+	state map[string]*memberItem // as the accepted requests leave them
+	order []string               // teams in the order requests first named them
+	now   time.Time
+}
+
+func newPlanner(b board, read map[string]*memberItem, now time.Time) *planner {
+	p := &planner{b: b, read: read, state: map[string]*memberItem{}, now: now}
+	for id, m := range read {
+		p.state[id] = m
+	}
+	return p
+}
+
+// teams returns the distinct teams of subs, in order.
+func teams(subs []Submission) []string {
+	var ids []string
+	seen := map[string]bool{}
+	for _, sub := range subs {
+		if !seen[sub.TeamID] {
+			seen[sub.TeamID] = true
+			ids = append(ids, sub.TeamID)
+		}
+	}
+	return ids
+}
+
+// add plays one request through.
+func (p *planner) add(subs []Submission) error {
+	ids := teams(subs)
+	var missing []string
+	for _, id := range ids {
+		if p.state[id] == nil {
+			missing = append(missing, id)
+		}
 	}
 	if len(missing) > 0 {
 		return &NotMembersError{IDs: missing}
 	}
-	for i, sub := range subs {
-		if idem != nil && idem.applied[i] {
-			continue
-		}
-		m := members[sub.TeamID]
-		score, changed, err := b.combine(sub, m.Score)
+	scores := map[string]*int64{}
+	for _, id := range ids {
+		scores[id] = p.state[id].Score
+	}
+	for _, sub := range subs {
+		score, changed, err := p.b.combine(sub, scores[sub.TeamID])
 		if err != nil {
 			return err
 		}
 		if changed {
-			m.Score = &score
+			scores[sub.TeamID] = &score
 		}
 	}
+	for _, id := range ids {
+		cur, read := p.state[id], p.read[id]
+		if cur.Score != nil && *cur.Score == *scores[id] {
+			continue
+		}
+		if !slices.Contains(p.order, id) {
+			p.order = append(p.order, id)
+		}
+		if read.Score != nil && *read.Score == *scores[id] {
+			p.state[id] = read // back where it was: nothing to write
+			continue
+		}
+		next := *read
+		next.Score, next.ReachedAt, next.UpdatedAt, next.Ver = scores[id], p.now.UnixMilli(), stamp(p.now), read.Ver+1
+		p.state[id] = &next
+	}
 	return nil
+}
+
+// updates are the writes that take the members from as read to as planned.
+func (p *planner) updates() []update {
+	var out []update
+	for _, id := range p.order {
+		read, cur := p.read[id], p.state[id]
+		if cur == read {
+			continue
+		}
+		u := update{TeamID: id, Name: read.TeamName, Ver: read.Ver, Score: *cur.Score, ReachedAt: cur.ReachedAt, UpdatedAt: cur.UpdatedAt}
+		if read.Score != nil {
+			u.OldKey = p.b.key(*read)
+		}
+		out = append(out, u)
+	}
+	return out
+}
+
+// writePlan adds to c as much of plan as one transaction holds. If that is all of it,
+// it also adds the idempotency record and returns the answer. If not, it starts a
+// batch: HEAD is locked and the rest goes to the LOG item, for settle to apply.
+func (s *Store) writePlan(ctx context.Context, c *commit, plan []update, members map[string]*memberItem, subs []Submission, idem *idempotency) ([]Ranked, *batchLog, error) {
+	n, err := s.applyUpdates(ctx, c, plan, 2)
+	if err != nil {
+		return nil, nil, err
+	}
+	if n == len(plan) {
+		answer, err := c.answer(ctx, subs, members)
+		if err != nil {
+			return nil, nil, err
+		}
+		if idem != nil {
+			c.idem = len(c.items)
+			c.add(s.idempotencyPut(c.b.pk, idem, answer))
+		}
+		return answer, nil, nil
+	}
+	log := &batchLog{Rest: plan[n:], Subs: subs}
+	if idem != nil {
+		log.IdemHash, log.IdemRequest = idem.hash, idem.request
+		c.idem = len(c.items)
+		c.add(s.idempotencyPut(c.b.pk, idem, nil))
+	}
+	item, err := s.logPut(c, log)
+	if err != nil {
+		return nil, nil, err
+	}
+	c.add(item)
+	c.lockUntil = time.Now().Add(batchLockTTL).UnixMilli()
+	return nil, log, nil
+}
+
+// applyUpdates applies the longest prefix of plan whose writes, with reserve more
+// items, fit in one transaction, to c's tree and items. It returns how many it applied.
+func (s *Store) applyUpdates(ctx context.Context, c *commit, plan []update, reserve int) (int, error) {
+	n := len(plan)
+	for {
+		if err := s.resetTree(c.view); err != nil {
+			return 0, err
+		}
+		base := len(c.items)
+		for _, u := range plan[:n] {
+			if err := s.applyUpdate(ctx, c, u); err != nil {
+				return 0, err
+			}
+		}
+		ch := c.tree.Changes()
+		size := 1 + len(ch.Put) + len(ch.Delete) + len(c.items) + reserve
+		if size <= maxTransactItems || n == 1 {
+			if size > maxTransactItems {
+				return 0, fmt.Errorf("one score update needs %d items: %w", size, errTooBig)
+			}
+			return n, nil
+		}
+		c.items = c.items[:base]
+		n = max(1, n*(maxTransactItems-reserve)/size*9/10)
+	}
+}
+
+// applyUpdate moves one team in the tree and adds its member and entry writes.
+func (s *Store) applyUpdate(ctx context.Context, c *commit, u update) error {
+	newKey := u.key(c.b)
+	if u.OldKey != "" {
+		if err := c.tree.Delete(ctx, treeKey(u.OldKey)); err != nil {
+			return fmt.Errorf("team %s leaves %s: %w", u.TeamID, u.OldKey, s.treeError(ctx, c, err))
+		}
+		c.add(types.TransactWriteItem{Delete: &types.Delete{TableName: &s.table, Key: key(c.b.pk, entrySK(u.OldKey))}})
+	}
+	if err := c.tree.Insert(ctx, treeKey(newKey)); err != nil {
+		return fmt.Errorf("team %s enters %s: %w", u.TeamID, newKey, s.treeError(ctx, c, err))
+	}
+	entry, err := attributevalue.MarshalMap(entryItem{
+		PK: c.b.pk, SK: entrySK(newKey), Type: "entry", TeamID: u.TeamID, TeamName: u.Name, Score: u.Score, UpdatedAt: u.UpdatedAt,
+	})
+	if err != nil {
+		return fmt.Errorf("marshal entry: %w", err)
+	}
+	c.add(
+		types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: entry}},
+		types.TransactWriteItem{Update: &types.Update{
+			TableName:           &s.table,
+			Key:                 key(c.b.pk, memberSK(u.TeamID)),
+			UpdateExpression:    aws.String("SET score = :score, reachedAt = :at, updatedAt = :updated ADD ver :one"),
+			ConditionExpression: aws.String("ver = :ver"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{
+				":score": number(u.Score), ":at": number(u.ReachedAt), ":updated": &types.AttributeValueMemberS{Value: u.UpdatedAt},
+				":one": number(1), ":ver": number(u.Ver),
+			},
+		}},
+	)
+	return nil
+}
+
+// ErrDrift says the rank tree disagrees with a member: a key the member has is not in
+// the tree, or one it is about to get already is. cmd/treecheck finds and repairs it.
+var ErrDrift = errors.New("the rank tree disagrees with the members")
+
+// treeError tells drift from a stale read when the tree refuses a move: the members
+// were read after HEAD, so a commit in between can make them disagree; then HEAD has
+// moved on and the commit starts again. If HEAD has not moved, the tree is wrong.
+func (s *Store) treeError(ctx context.Context, c *commit, err error) error {
+	if !errors.Is(err, ranktree.ErrMissing) && !errors.Is(err, ranktree.ErrExists) {
+		return err
+	}
+	h, herr := s.readHead(ctx, c.b.pk)
+	if herr != nil {
+		return herr
+	}
+	if h.Ver != c.head.Ver {
+		return fmt.Errorf("%w: %w", ranktree.ErrStale, err)
+	}
+	return fmt.Errorf("%w: %w", ErrDrift, err)
+}
+
+// answer ranks every submitted team, given the members as the view leaves them.
+func (v *view) answer(ctx context.Context, subs []Submission, members map[string]*memberItem) ([]Ranked, error) {
+	out := make([]Ranked, len(subs))
+	ranked := map[string]Ranked{}
+	for i, sub := range subs {
+		r, ok := ranked[sub.TeamID]
+		if !ok {
+			m := members[sub.TeamID]
+			if m == nil {
+				return nil, &NotMembersError{IDs: []string{sub.TeamID}}
+			}
+			var err error
+			if r, err = v.rankOf(ctx, *m); err != nil {
+				return nil, err
+			}
+			ranked[sub.TeamID] = r
+		}
+		out[i] = r
+	}
+	return out, nil
+}
+
+// rankTeams reads the submitted teams' ranks afresh: the answer to a batch that took
+// several commits.
+func (s *Store) rankTeams(ctx context.Context, b board, subs []Submission) ([]Ranked, error) {
+	var ids []string
+	for _, sub := range subs {
+		ids = append(ids, sub.TeamID)
+	}
+	var out []Ranked
+	err := s.readView(ctx, b, func(v *view) error {
+		members, err := s.getMembers(ctx, b.pk, ids)
+		if err != nil {
+			return err
+		}
+		out, err = v.answer(ctx, subs, members)
+		return err
+	})
+	return out, err
+}
+
+// checkTeamsLive refuses submissions for teams whose delete has begun: the delete takes
+// them off every board, one after another, and a board it has not reached yet must not
+// take new scores meanwhile. An eventually consistent read is enough: a submission that
+// passes just before the mark commits before the delete reaches its board, and is
+// removed with the member.
+func (s *Store) checkTeamsLive(ctx context.Context, tenant string, subs []Submission) error {
+	var keys []map[string]types.AttributeValue
+	seen := map[string]bool{}
+	for _, sub := range subs {
+		if !seen[sub.TeamID] && ValidID(sub.TeamID) {
+			seen[sub.TeamID] = true
+			keys = append(keys, key(tenantPK(tenant), teamSK(sub.TeamID)))
+		}
+	}
+	items, err := s.batchGet(ctx, keys, false, "teamId, deleting")
+	if err != nil {
+		return fmt.Errorf("read teams: %w", err)
+	}
+	var gone []string
+	for _, it := range items {
+		if _, deleting := it["deleting"]; deleting {
+			gone = append(gone, it["teamId"].(*types.AttributeValueMemberS).Value)
+		}
+	}
+	if len(gone) > 0 {
+		return &NotMembersError{IDs: gone}
+	}
+	return nil
+}
+
+// getMembers reads members by team id, strongly consistent; missing ones are nil.
+func (s *Store) getMembers(ctx context.Context, pk string, teams []string) (map[string]*memberItem, error) {
+	out := make(map[string]*memberItem, len(teams))
+	var keys []map[string]types.AttributeValue
+	for _, t := range teams {
+		out[t] = nil
+		if ValidID(t) {
+			keys = append(keys, key(pk, memberSK(t)))
+		}
+	}
+	items, err := s.batchGet(ctx, keys, true, "")
+	if err != nil {
+		return nil, fmt.Errorf("read members: %w", err)
+	}
+	for _, it := range items {
+		var m memberItem
+		if err := attributevalue.UnmarshalMap(it, &m); err != nil {
+			return nil, fmt.Errorf("unmarshal member: %w", err)
+		}
+		out[m.TeamID] = &m
+	}
+	return out, nil
+}
+
+// batchGet reads items by key, 100 to a BatchGetItem, retrying unprocessed keys.
+func (s *Store) batchGet(ctx context.Context, keys []map[string]types.AttributeValue, consistent bool, projection string) ([]map[string]types.AttributeValue, error) {
+	var out []map[string]types.AttributeValue
+	for i := 0; i < len(keys); i += 100 {
+		ka := types.KeysAndAttributes{Keys: keys[i:min(i+100, len(keys))], ConsistentRead: aws.Bool(consistent)}
+		if projection != "" {
+			ka.ProjectionExpression = aws.String(projection)
+		}
+		req := map[string]types.KeysAndAttributes{s.table: ka}
+		for attempt := 0; len(req) > 0; attempt++ {
+			res, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req, ReturnConsumedCapacity: total})
+			if err != nil {
+				return nil, err
+			}
+			reqlog.AddRead(ctx, res.ConsumedCapacity...)
+			out = append(out, res.Responses[s.table]...)
+			req = res.UnprocessedKeys
+			if len(req) > 0 {
+				if err := backoff(ctx, attempt); err != nil {
+					return nil, err
+				}
+			}
+		}
+	}
+	return out, nil
+}
+
+// batchLockTTL is how long a batch applied in several commits keeps other writers out
+// before anyone may finish it for it.
+const batchLockTTL = 2 * time.Second
+
+// batchLog is the rest of a batch being applied in several commits: the LOG item, written
+// in the same commit as the lock. Ver is the HEAD version of that commit: a LOG that
+// does not match HEAD is a stale read.
+type batchLog struct {
+	Ver         int64        `json:"ver"`
+	Rest        []update     `json:"rest"`
+	Subs        []Submission `json:"subs"`
+	IdemHash    string       `json:"idemHash,omitempty"`
+	IdemRequest string       `json:"idemRequest,omitempty"`
+}
+
+func (s *Store) logPut(c *commit, log *batchLog) (types.TransactWriteItem, error) {
+	log.Ver = c.head.Ver + 1
+	body, err := json.Marshal(log)
+	if err != nil {
+		return types.TransactWriteItem{}, err
+	}
+	return types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: map[string]types.AttributeValue{
+		"PK": &types.AttributeValueMemberS{Value: c.b.pk}, "SK": &types.AttributeValueMemberS{Value: batchLogSK()},
+		"type": &types.AttributeValueMemberS{Value: "batchlog"}, "log": &types.AttributeValueMemberS{Value: string(body)},
+	}}}, nil
+}
+
+// settle applies the rest of a batch that holds the board, commit by commit, until the
+// board is free.
+func (s *Store) settle(ctx context.Context, b board) error {
+	deadline := time.Now().Add(commitBudget)
+	for attempt := 0; ; attempt++ {
+		v, err := s.openView(ctx, b)
+		if err == nil {
+			if v.head.Lock == 0 {
+				return nil
+			}
+			err = s.rollForward(ctx, v)
+		}
+		if err != nil && !retryable(err) {
+			return err
+		}
+		if err == nil {
+			attempt = 0
+			continue
+		}
+		if time.Now().After(deadline) {
+			return giveUp(err)
+		}
+		if err := backoff(ctx, attempt); err != nil {
+			return err
+		}
+	}
+}
+
+// rollForward applies the next part of the batch that holds the board in view v, and
+// releases the board with the last part.
+func (s *Store) rollForward(ctx context.Context, v *view) error {
+	raw, err := s.getItem(ctx, v.b.pk, batchLogSK())
+	if err != nil {
+		return fmt.Errorf("read batch log: %w", err)
+	}
+	var log batchLog
+	if body, ok := raw["log"].(*types.AttributeValueMemberS); ok {
+		if err := json.Unmarshal([]byte(body.Value), &log); err != nil {
+			return fmt.Errorf("batch log: %w", err)
+		}
+	}
+	if log.Ver != v.head.Ver {
+		return fmt.Errorf("batch log of version %d, head %d: %w", log.Ver, v.head.Ver, ranktree.ErrStale)
+	}
+	c := &commit{view: v, idem: -1}
+	n, err := s.applyUpdates(ctx, c, log.Rest, 1)
+	if err != nil {
+		return err
+	}
+	if n == len(log.Rest) {
+		c.add(types.TransactWriteItem{Delete: &types.Delete{TableName: &s.table, Key: key(v.b.pk, batchLogSK())}})
+	} else {
+		log.Rest = log.Rest[n:]
+		item, err := s.logPut(c, &log)
+		if err != nil {
+			return err
+		}
+		c.add(item)
+		c.lockUntil = time.Now().Add(batchLockTTL).UnixMilli()
+	}
+	return s.writeCommit(ctx, c)
 }
 
 // combine applies a submission's operator to a team's current score.
@@ -248,123 +649,6 @@ func (b board) better(a, than int64) bool {
 	return a > than
 }
 
-// maxAttempts bounds how often one submission is retried when other writes to the same
-// team or the same part of the rank tree get in first.
-const maxAttempts = 100
-
-// applyOne applies one submission in one transaction: the member's score, its entry
-// (the old one out, the new one in), the rank tree counts, and the idempotency marker.
-// It reads first and writes on condition that nothing it read has changed, retrying
-// with jittered backoff when something has, so concurrent submissions never lose an
-// update. It returns the member as the submission left it, or nil if a concurrent retry
-// of the same idempotent request applied it instead.
-func (s *Store) applyOne(ctx context.Context, b board, sub Submission, marker string) (*memberItem, error) {
-	for attempt := 0; ; attempt++ {
-		m, err := s.getMember(ctx, b.pk, sub.TeamID)
-		if errors.Is(err, ErrTeamNotFound) {
-			return nil, &NotMembersError{IDs: []string{sub.TeamID}}
-		}
-		if err != nil {
-			return nil, err
-		}
-		score, changed, err := b.combine(sub, m.Score)
-		if err != nil {
-			return nil, err
-		}
-		var items []types.TransactWriteItem
-		var to path
-		if changed {
-			items, to, m, err = s.scoreItems(ctx, b, m, score)
-			if err != nil {
-				return nil, err
-			}
-		}
-		if marker != "" {
-			items = append(items, s.markerPut(b.pk, marker, score))
-		}
-		if len(items) == 0 {
-			return &m, nil
-		}
-		err = s.transact(ctx, items)
-		if err == nil {
-			if changed {
-				// Splitting keeps reads bounded; if it fails, the next write retries it.
-				_ = s.maybeSplit(ctx, to)
-			}
-			return &m, nil
-		}
-		reasons := cancelReasons(err)
-		if reasons == nil {
-			return nil, err
-		}
-		if marker != "" && reasons[len(reasons)-1] == reasonConditionFailed {
-			return nil, nil // a concurrent retry of the same request applied it
-		}
-		if attempt+1 == maxAttempts {
-			return nil, fmt.Errorf("submit score for %s: gave up after %d attempts: %w", sub.TeamID, maxAttempts, ErrConflict)
-		}
-		if err := backoff(ctx, attempt); err != nil {
-			return nil, err
-		}
-	}
-}
-
-// scoreItems are the writes that give member m the new score, and the member as they
-// leave it.
-func (s *Store) scoreItems(ctx context.Context, b board, m memberItem, score int64) ([]types.TransactWriteItem, path, memberItem, error) {
-	now := s.now()
-	old := m
-	m.Score, m.ReachedAt, m.UpdatedAt, m.Ver = &score, now.UnixMilli(), stamp(now), m.Ver+1
-	newKey := b.key(m)
-	to, err := s.pathOf(ctx, b.pk, newKey)
-	if err != nil {
-		return nil, path{}, memberItem{}, err
-	}
-	entry, err := attributevalue.MarshalMap(entryItem{
-		PK: b.pk, SK: entrySK(newKey), Type: "entry", TeamID: m.TeamID, TeamName: m.TeamName, Score: score, UpdatedAt: m.UpdatedAt,
-	})
-	if err != nil {
-		return nil, path{}, memberItem{}, fmt.Errorf("marshal entry: %w", err)
-	}
-	items := []types.TransactWriteItem{
-		{Update: &types.Update{
-			TableName:           &s.table,
-			Key:                 key(b.pk, memberSK(m.TeamID)),
-			UpdateExpression:    aws.String("SET score = :score, reachedAt = :at, updatedAt = :updated ADD ver :one"),
-			ConditionExpression: aws.String("ver = :ver"),
-			ExpressionAttributeValues: map[string]types.AttributeValue{
-				":score": number(score), ":at": number(m.ReachedAt), ":updated": &types.AttributeValueMemberS{Value: m.UpdatedAt},
-				":one": number(1), ":ver": number(old.Ver),
-			},
-		}},
-		{Put: &types.Put{TableName: &s.table, Item: entry}},
-	}
-	var from *path
-	if old.Score != nil {
-		oldKey := b.key(old)
-		p, err := s.pathOf(ctx, b.pk, oldKey)
-		if err != nil {
-			return nil, path{}, memberItem{}, err
-		}
-		from = &p
-		items = append(items, types.TransactWriteItem{Delete: &types.Delete{TableName: &s.table, Key: key(b.pk, entrySK(oldKey))}})
-	}
-	return append(items, s.moveItems(from, &to)...), to, m, nil
-}
-
-func (s *Store) markerPut(pk, sk string, score int64) types.TransactWriteItem {
-	return types.TransactWriteItem{Put: &types.Put{
-		TableName: &s.table,
-		Item: map[string]types.AttributeValue{
-			"PK": &types.AttributeValueMemberS{Value: pk}, "SK": &types.AttributeValueMemberS{Value: sk},
-			"type": &types.AttributeValueMemberS{Value: "idempotency"}, "score": number(score),
-			"expiresAt": number(s.now().Add(idempotencyTTL).Unix()),
-		},
-		ConditionExpression:       aws.String("attribute_not_exists(PK) OR expiresAt < :now"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":now": number(s.now().Unix())},
-	}}
-}
-
 // backoff waits a jittered, growing time before attempt+1.
 func backoff(ctx context.Context, attempt int) error {
 	ceiling := time.Duration(2<<min(attempt, 6)) * time.Millisecond
@@ -394,12 +678,11 @@ func (s *Store) getMember(ctx context.Context, pk, team string) (memberItem, err
 	return m, nil
 }
 
-// idempotency is what is known of an Idempotency-Key: its hash, the request it was
-// first used with, which submissions are already applied, and the answer if complete.
+
+// idempotency is an Idempotency-Key's hash and the request it comes with.
 type idempotency struct {
 	hash, request string
-	applied       map[int]bool
-	answer        []Ranked
+	subs          []Submission
 }
 
 type idempotencyRecord struct {
@@ -407,7 +690,7 @@ type idempotencyRecord struct {
 	SK        string `dynamodbav:"SK"`
 	Type      string `dynamodbav:"type"`
 	Request   string `dynamodbav:"request"`
-	Answer    string `dynamodbav:"answer"`
+	Answer    string `dynamodbav:"answer,omitempty"`
 	ExpiresAt int64  `dynamodbav:"expiresAt"`
 }
 
@@ -415,68 +698,76 @@ func newIdempotency(idempotencyKey string, subs []Submission) *idempotency {
 	h := sha256.Sum256([]byte(idempotencyKey))
 	req, _ := json.Marshal(subs)
 	r := sha256.Sum256(req)
-	return &idempotency{hash: hex.EncodeToString(h[:16]), request: hex.EncodeToString(r[:]), applied: map[int]bool{}}
+	return &idempotency{hash: hex.EncodeToString(h[:16]), request: hex.EncodeToString(r[:]), subs: subs}
 }
 
-// loadIdempotency reads what an earlier request with the same key left: the markers of
-// the submissions it applied, and its answer if it finished. Expired records count as
-// gone: DynamoDB's TTL deletes them only eventually.
-func (s *Store) loadIdempotency(ctx context.Context, pk string, idem *idempotency) error {
-	record := idempotencySK(idem.hash)
-	now := s.now().Unix()
-	return s.queryRange(ctx, pk, record, record+"#~", true, func(items []map[string]types.AttributeValue) error {
-		for _, it := range items {
-			var rec idempotencyRecord
-			if err := attributevalue.UnmarshalMap(it, &rec); err != nil {
-				return err
-			}
-			if rec.ExpiresAt < now {
-				continue
-			}
-			if rec.SK != record {
-				var i int
-				fmt.Sscanf(strings.TrimPrefix(rec.SK, record+"#"), "%d", &i)
-				idem.applied[i] = true
-				continue
-			}
-			if rec.Request != idem.request {
-				return ErrIdempotencyKeyReused
-			}
-			if err := json.Unmarshal([]byte(rec.Answer), &idem.answer); err != nil {
-				return fmt.Errorf("stored answer: %w", err)
-			}
-		}
-		return nil
-	})
-}
-
-// saveIdempotency stores the answer; if a concurrent retry stored one first, that one
-// is the answer.
-func (s *Store) saveIdempotency(ctx context.Context, pk string, idem *idempotency, answer []Ranked) ([]Ranked, error) {
-	body, _ := json.Marshal(answer)
-	item, err := attributevalue.MarshalMap(idempotencyRecord{
-		PK: pk, SK: idempotencySK(idem.hash), Type: "idempotency", Request: idem.request, Answer: string(body),
-		ExpiresAt: s.now().Add(idempotencyTTL).Unix(),
-	})
+// loadIdempotency reads what an earlier request with the same key left. done is false
+// if there is nothing (or only an expired record: TTL deletes them only eventually). A
+// record of another request is ErrIdempotencyKeyReused. A record without an answer is a
+// batch that took several commits: it is finished first if need be, and its answer
+// read and stored.
+func (s *Store) loadIdempotency(ctx context.Context, b board, idem *idempotency) (done bool, answer []Ranked, err error) {
+	pk := b.pk
+	raw, err := s.getItem(ctx, pk, idempotencySK(idem.hash))
 	if err != nil {
-		return nil, err
+		return false, nil, fmt.Errorf("read idempotency record: %w", err)
 	}
-	out, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName: &s.table, Item: item,
-		// An expired record that TTL has not deleted yet may be replaced.
-		ConditionExpression:       aws.String("attribute_not_exists(PK) OR expiresAt < :now"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":now": number(s.now().Unix())},
-		ReturnConsumedCapacity:    total,
+	var rec idempotencyRecord
+	if raw != nil {
+		if err := attributevalue.UnmarshalMap(raw, &rec); err != nil {
+			return false, nil, fmt.Errorf("unmarshal idempotency record: %w", err)
+		}
+	}
+	switch {
+	case raw == nil || rec.ExpiresAt < s.now().Unix():
+		return false, nil, nil
+	case rec.Request != idem.request:
+		return false, nil, ErrIdempotencyKeyReused
+	case rec.Answer != "":
+		if err := json.Unmarshal([]byte(rec.Answer), &answer); err != nil {
+			return false, nil, fmt.Errorf("stored answer: %w", err)
+		}
+		return true, answer, nil
+	}
+	if err := s.settle(ctx, b); err != nil {
+		return false, nil, err
+	}
+	if answer, err = s.rankTeams(ctx, b, idem.subs); err != nil {
+		return false, nil, err
+	}
+	body, _ := json.Marshal(answer)
+	out, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: &s.table, Key: key(pk, idempotencySK(idem.hash)),
+		UpdateExpression:    aws.String("SET answer = :answer"),
+		ConditionExpression: aws.String("request = :req AND attribute_not_exists(answer)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":answer": &types.AttributeValueMemberS{Value: string(body)}, ":req": &types.AttributeValueMemberS{Value: idem.request},
+		},
+		ReturnConsumedCapacity: total,
 	})
 	if conditionFailed(err) {
-		if err := s.loadIdempotency(ctx, pk, idem); err != nil {
-			return nil, err
-		}
-		return idem.answer, nil
+		return s.loadIdempotency(ctx, b, idem) // someone stored it first
 	}
 	if err != nil {
-		return nil, fmt.Errorf("save idempotent answer: %w", err)
+		return false, nil, fmt.Errorf("save idempotent answer: %w", err)
 	}
 	reqlog.AddWrite(ctx, capacity(out.ConsumedCapacity)...)
-	return answer, nil
+	return true, answer, nil
+}
+
+// idempotencyPut creates the record of an idempotent request, with its answer if known,
+// on condition that no live record has the key.
+func (s *Store) idempotencyPut(pk string, idem *idempotency, answer []Ranked) types.TransactWriteItem {
+	rec := idempotencyRecord{PK: pk, SK: idempotencySK(idem.hash), Type: "idempotency", Request: idem.request,
+		ExpiresAt: s.now().Add(idempotencyTTL).Unix()}
+	if answer != nil {
+		body, _ := json.Marshal(answer)
+		rec.Answer = string(body)
+	}
+	item, _ := attributevalue.MarshalMap(rec)
+	return types.TransactWriteItem{Put: &types.Put{
+		TableName: &s.table, Item: item,
+		ConditionExpression:       aws.String("attribute_not_exists(PK) OR expiresAt < :now"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":now": number(s.now().Unix())},
+	}}
 }

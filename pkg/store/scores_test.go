@@ -101,8 +101,8 @@ func TestIdempotentSubmits(t *testing.T) {
 	board, teams := scoredBoard(t, s, store.Settings{SortOrder: "desc", ScoreOperator: "increment", RankMode: "ordinal"}, 3)
 	batch := []store.Submission{{TeamID: teams[0], Score: 5}, {TeamID: teams[1], Score: 7}, {TeamID: teams[2], Score: 9}}
 
-	// The second of the three transactions fails, as if the function timed out.
-	broken := injected(client, table, "TransactWriteItems", 2, errors.New("injected: connection reset"))
+	// Every transaction fails, as if the function lost its connection for good.
+	broken := dead(client, table, "TransactWriteItems", 1, errors.New("injected: connection reset"))
 	if _, err := broken.SubmitScores(ctx, "tenant-s", board, batch, "key-1"); err == nil {
 		t.Fatal("the broken batch reported success")
 	}
@@ -227,7 +227,7 @@ func TestIdempotentRetryOfABoundedBatch(t *testing.T) {
 	hi := int64(10)
 	board, teams := scoredBoard(t, s, store.Settings{SortOrder: "desc", ScoreOperator: "increment", RankMode: "ordinal", MaxScore: &hi}, 2)
 	batch := []store.Submission{{TeamID: teams[0], Score: 6}, {TeamID: teams[1], Score: 3}}
-	broken := injected(client, table, "TransactWriteItems", 2, errors.New("injected: timeout"))
+	broken := dead(client, table, "TransactWriteItems", 1, errors.New("injected: timeout"))
 	if _, err := broken.SubmitScores(ctx, "tenant-s", board, batch, "bounded"); err == nil {
 		t.Fatal("the broken batch reported success")
 	}

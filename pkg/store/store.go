@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/leaderboardapi/leaderboard/pkg/ranktree"
 	"github.com/leaderboardapi/leaderboard/pkg/reqlog"
 )
 
@@ -37,12 +38,21 @@ type Store struct {
 	db    *dynamodb.Client
 	table string
 	now   func() time.Time
-	shape treeShape
+	shape ranktree.Shape
+	cache *nodeCache
 }
 
 // New returns a Store on table through db. now is the clock for timestamps and ids.
 func New(db *dynamodb.Client, table string, now func() time.Time) *Store {
-	return &Store{db: db, table: table, now: now, shape: defaultTreeShape}
+	return &Store{db: db, table: table, now: now, shape: ranktree.DefaultShape, cache: &nodeCache{}}
+}
+
+// SetTreeShape changes when rank tree nodes split: a leaf past leafSplitAt entries, an
+// inner node past nodeSplitAt children (defaults 64 and 64). Small values let tests
+// reach deep trees with a few teams; production keeps the defaults, which
+// docs/ranking.md's costs assume.
+func (s *Store) SetTreeShape(leafSplitAt, nodeSplitAt int64) {
+	s.shape = ranktree.Shape{MaxKeys: int(leafSplitAt), MaxChildren: int(nodeSplitAt)}
 }
 
 // Ping checks that the table exists and is usable. It costs no capacity units.

@@ -31,12 +31,25 @@ func newStore(t *testing.T) (*store.Store, *dynamodb.Client, string) {
 // injected returns a store whose DynamoDB client fails the nth call (1-based) of
 // operation op with err, and passes every other call to the real DynamoDB Local.
 func injected(client *dynamodb.Client, table, op string, nth int64, err error) *store.Store {
+	return injectedFrom(client, table, op, nth, nth, err)
+}
+
+// dead returns a store whose calls of op fail with err from the nth on, as if the
+// function running it had lost its connection for good.
+func dead(client *dynamodb.Client, table, op string, nth int64, err error) *store.Store {
+	return injectedFrom(client, table, op, nth, 1<<62, err)
+}
+
+func injectedFrom(client *dynamodb.Client, table, op string, from, through int64, err error) *store.Store {
 	var calls atomic.Int64
 	failing := dynamodb.New(client.Options(), func(o *dynamodb.Options) {
 		o.APIOptions = append(o.APIOptions, func(stack *middleware.Stack) error {
 			return stack.Initialize.Add(middleware.InitializeMiddlewareFunc("inject",
 				func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
-					if awsmiddleware.GetOperationName(ctx) == op && calls.Add(1) == nth {
+					if awsmiddleware.GetOperationName(ctx) != op {
+						return next.HandleInitialize(ctx, in)
+					}
+					if n := calls.Add(1); n >= from && n <= through {
 						return middleware.InitializeOutput{}, middleware.Metadata{}, err
 					}
 					return next.HandleInitialize(ctx, in)
@@ -140,9 +153,10 @@ func memberCount(t *testing.T, client *dynamodb.Client, table, tenant, board str
 	t.Helper()
 	out, err := client.Query(context.Background(), &dynamodb.QueryInput{
 		TableName:              &table,
-		KeyConditionExpression: aws.String("PK = :pk"),
+		KeyConditionExpression: aws.String("PK = :pk AND begins_with(SK, :m)"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":pk": &types.AttributeValueMemberS{Value: "BOARD#" + tenant + "#" + board},
+			":m":  &types.AttributeValueMemberS{Value: "MEMBER#"},
 		},
 		ConsistentRead: aws.Bool(true),
 	})
@@ -188,8 +202,8 @@ func TestDeleteTeamInterruptedThenRetried(t *testing.T) {
 		}
 		boards = append(boards, b.ID)
 	}
-	// The second membership step fails, as a Lambda timeout would leave it.
-	broken := injected(client, table, "TransactWriteItems", 2, errors.New("injected: connection reset"))
+	// The connection is lost for good after the first board, as a Lambda timeout would leave it.
+	broken := dead(client, table, "TransactWriteItems", 2, errors.New("injected: connection reset"))
 	if err := broken.DeleteTeam(ctx, "tenant-a", team.ID); err == nil {
 		t.Fatal("delete succeeded despite the injected failure")
 	}

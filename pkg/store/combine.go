@@ -1,0 +1,596 @@
+package store
+
+// Group commit for busy boards. Board commits happen one after another (board.go), so
+// when many clients submit to one board at once, each submit in its own commit would
+// mostly lose its race and retry. Instead, a submit that finds the board contended
+// queues its request in the board's inbox and waits; one waiting submit at a time holds
+// the board's LEASE and acts as the combiner: it reads every queued request and applies
+// as many as one transaction holds in a single board commit, which also marks each of
+// those inbox items done with its answer. Throughput then grows with the number of
+// clients instead of collapsing.
+//
+// Why nothing is lost or applied twice:
+//   - A request is applied exactly when its inbox item goes from pending to done: the
+//     item's update is in the commit's transaction, conditioned on state = pending.
+//     The inbox Query (read-committed) may show a stale pending item; its condition then
+//     fails and the commit is tried again from fresh reads.
+//   - The lease only decides who does the work. Correctness rests on the commit's
+//     conditions (HEAD's version, members' ver, the inbox item's state), so a combiner
+//     that outlives its lease can only lose races, never double-apply.
+//   - A submit that gives up waiting withdraws its item with a delete conditioned on
+//     state = pending: either the delete wins (nothing was applied: 503, safe to retry)
+//     or the item is done and its answer is read.
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/leaderboardapi/leaderboard/pkg/reqlog"
+)
+
+const (
+	// inboxShards spreads a board's queued requests over this many partition keys, so
+	// that a busy board's inbox writes stay far below one key's write budget.
+	inboxShards = 8
+	// maxQueuedTeams is the most distinct teams a request may name to be queued; bigger
+	// requests are applied on their own (see submit).
+	maxQueuedTeams = 8
+	// maxCombined bounds the requests one combined commit takes.
+	maxCombined = 32
+	// leaseTTL is how long a combiner may go silent before a waiter takes over.
+	leaseTTL = 1500 * time.Millisecond
+	// combineFor is how long a combiner goes on serving others once its own request is
+	// done, so that it answers its own client soon.
+	combineFor = 250 * time.Millisecond
+	// inboxTTL lets DynamoDB's TTL clear inbox items nobody came back for.
+	inboxTTL = time.Hour
+)
+
+// queued is a request in a board's inbox.
+type queued struct {
+	PK          string `dynamodbav:"PK"`
+	SK          string `dynamodbav:"SK"`
+	Type        string `dynamodbav:"type"`
+	Subs        string `dynamodbav:"subs"`
+	IdemHash    string `dynamodbav:"idemHash,omitempty"`
+	IdemRequest string `dynamodbav:"idemRequest,omitempty"`
+	State       string `dynamodbav:"state"` // "pending" or "done"
+	Answer      string `dynamodbav:"answer,omitempty"`
+	Refusal     string `dynamodbav:"refusal,omitempty"`
+	ExpiresAt   int64  `dynamodbav:"expiresAt"`
+}
+
+const (
+	statePending = "pending"
+	stateDone    = "done"
+)
+
+// refusal is a request the combiner refused, as stored in its inbox item.
+type refusal struct {
+	Kind     string   `json:"kind"` // "notMembers", "outOfRange", "idempotencyKeyReused", "tooBig"
+	IDs      []string `json:"ids,omitempty"`
+	TeamID   string   `json:"teamId,omitempty"`
+	Score    int64    `json:"score,omitempty"`
+	Min      int64    `json:"min,omitempty"`
+	Max      int64    `json:"max,omitempty"`
+}
+
+// errTooBigToQueue says a queued request needs a commit of its own: its submitter
+// applies it directly.
+var errTooBigToQueue = errors.New("request too big for a combined commit")
+
+func refusalOf(err error) (refusal, bool) {
+	var nm *NotMembersError
+	var oor *OutOfRangeError
+	switch {
+	case errors.As(err, &nm):
+		return refusal{Kind: "notMembers", IDs: nm.IDs}, true
+	case errors.As(err, &oor):
+		return refusal{Kind: "outOfRange", TeamID: oor.TeamID, Score: oor.Score, Min: oor.Min, Max: oor.Max}, true
+	case errors.Is(err, ErrIdempotencyKeyReused):
+		return refusal{Kind: "idempotencyKeyReused"}, true
+	case errors.Is(err, errTooBig):
+		return refusal{Kind: "tooBig"}, true
+	}
+	return refusal{}, false
+}
+
+func (r refusal) err() error {
+	switch r.Kind {
+	case "notMembers":
+		return &NotMembersError{IDs: r.IDs}
+	case "outOfRange":
+		return &OutOfRangeError{TeamID: r.TeamID, Score: r.Score, Min: r.Min, Max: r.Max}
+	case "idempotencyKeyReused":
+		return ErrIdempotencyKeyReused
+	default:
+		return errTooBigToQueue
+	}
+}
+
+// leaseItem says which submit is combining a board's inbox, and until when.
+type leaseItem struct {
+	Holder string `dynamodbav:"holder"`
+	Until  int64  `dynamodbav:"until"`
+}
+
+// submitQueued applies a small request: directly if nobody is combining and the board
+// takes it at the first try, else through the inbox.
+func (s *Store) submitQueued(ctx context.Context, b board, subs []Submission, idem *idempotency) ([]Ranked, error) {
+	lease, err := s.readLease(ctx, b.pk)
+	if err != nil {
+		return nil, err
+	}
+	if !lease.live() {
+		var answer []Ranked
+		_, err := s.tryCommit(ctx, b, func(ctx context.Context, c *commit) error {
+			var err error
+			answer, err = s.buildSingle(ctx, c, subs, idem)
+			return err
+		})
+		if err == nil || !retryable(err) {
+			return answer, err
+		}
+	}
+	return s.enqueue(ctx, b, subs, idem)
+}
+
+// buildSingle is the commit of one request that fits in one transaction.
+func (s *Store) buildSingle(ctx context.Context, c *commit, subs []Submission, idem *idempotency) ([]Ranked, error) {
+	members, err := s.getMembers(ctx, c.b.pk, teams(subs))
+	if err != nil {
+		return nil, err
+	}
+	p := newPlanner(c.b, members, s.now())
+	if err := p.add(subs); err != nil {
+		return nil, err
+	}
+	answer, rest, err := s.writePlan(ctx, c, p.updates(), p.state, subs, idem)
+	if err == nil && rest != nil {
+		err = errTooBig
+	}
+	return answer, err
+}
+
+func (l leaseItem) live() bool { return l.Holder != "" && time.Now().UnixMilli() < l.Until }
+
+func (s *Store) readLease(ctx context.Context, pk string) (leaseItem, error) {
+	raw, err := s.getItem(ctx, pk, leaseSK())
+	if err != nil {
+		return leaseItem{}, fmt.Errorf("read lease: %w", err)
+	}
+	var l leaseItem
+	if raw != nil {
+		if err := attributevalue.UnmarshalMap(raw, &l); err != nil {
+			return leaseItem{}, fmt.Errorf("unmarshal lease: %w", err)
+		}
+	}
+	return l, nil
+}
+
+// takeLease makes holder the board's combiner if nobody else is, or renews its lease.
+func (s *Store) takeLease(ctx context.Context, pk, holder string) (bool, error) {
+	now := time.Now()
+	out, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: &s.table, Key: key(pk, leaseSK()),
+		UpdateExpression:    aws.String("SET holder = :me, #until = :until, #type = :type"),
+		ConditionExpression: aws.String("attribute_not_exists(holder) OR holder = :me OR #until < :now"),
+		ExpressionAttributeNames: map[string]string{"#until": "until", "#type": "type"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":me": &types.AttributeValueMemberS{Value: holder}, ":until": number(now.Add(leaseTTL).UnixMilli()),
+			":now": number(now.UnixMilli()), ":type": &types.AttributeValueMemberS{Value: "lease"},
+		},
+		ReturnConsumedCapacity: total,
+	})
+	if conditionFailed(err) {
+		return false, nil
+	}
+	if err != nil {
+		if transient(err) {
+			return false, nil // a commit holds the item, or capacity: try again later
+		}
+		return false, fmt.Errorf("take lease: %w", err)
+	}
+	reqlog.AddWrite(ctx, capacity(out.ConsumedCapacity)...)
+	return true, nil
+}
+
+func (s *Store) dropLease(ctx context.Context, pk, holder string) {
+	out, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: &s.table, Key: key(pk, leaseSK()),
+		UpdateExpression:          aws.String("REMOVE holder, #until"),
+		ConditionExpression:       aws.String("holder = :me"),
+		ExpressionAttributeNames:  map[string]string{"#until": "until"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":me": &types.AttributeValueMemberS{Value: holder}},
+		ReturnConsumedCapacity:    total,
+	})
+	if err == nil {
+		reqlog.AddWrite(ctx, capacity(out.ConsumedCapacity)...)
+	}
+	// Otherwise the lease simply expires.
+}
+
+// enqueue puts a request in the board's inbox and waits for its answer, combining for
+// everyone while it holds the lease.
+func (s *Store) enqueue(ctx context.Context, b board, subs []Submission, idem *idempotency) ([]Ranked, error) {
+	body, err := json.Marshal(subs)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	item := queued{
+		PK: inboxPK(b.pk, rand.IntN(inboxShards)), SK: newID(time.Now()), Type: "queued", Subs: string(body),
+		State: statePending, ExpiresAt: now.Add(inboxTTL).Unix(),
+	}
+	if idem != nil {
+		item.IdemHash, item.IdemRequest = idem.hash, idem.request
+	}
+	av, err := attributevalue.MarshalMap(item)
+	if err != nil {
+		return nil, err
+	}
+	out, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &s.table, Item: av, ReturnConsumedCapacity: total})
+	if err != nil {
+		return nil, fmt.Errorf("queue request: %w", err)
+	}
+	reqlog.AddWrite(ctx, capacity(out.ConsumedCapacity)...)
+
+	deadline := time.Now().Add(commitBudget)
+	for attempt := 0; ; attempt++ {
+		got, err := s.readQueued(ctx, item.PK, item.SK)
+		if err != nil {
+			return nil, err
+		}
+		if got.State == stateDone {
+			return s.finishQueued(ctx, got)
+		}
+		if time.Now().After(deadline) {
+			return s.withdraw(ctx, item)
+		}
+		lease, err := s.readLease(ctx, b.pk)
+		if err != nil {
+			return nil, err
+		}
+		if !lease.live() {
+			if ok, err := s.takeLease(ctx, b.pk, item.SK); err != nil {
+				return nil, err
+			} else if ok {
+				if err := s.combine(ctx, b, item.SK); err != nil {
+					return nil, err
+				}
+				continue
+			}
+		}
+		if err := sleep(ctx, time.Duration(3+rand.IntN(5))*time.Millisecond); err != nil {
+			return nil, err
+		}
+	}
+}
+
+func (s *Store) readQueued(ctx context.Context, pk, sk string) (queued, error) {
+	raw, err := s.getItem(ctx, pk, sk)
+	if err != nil {
+		return queued{}, fmt.Errorf("read queued request: %w", err)
+	}
+	if raw == nil {
+		return queued{}, fmt.Errorf("queued request %s is gone", sk)
+	}
+	var q queued
+	if err := attributevalue.UnmarshalMap(raw, &q); err != nil {
+		return queued{}, fmt.Errorf("unmarshal queued request: %w", err)
+	}
+	return q, nil
+}
+
+// finishQueued reads a done request's outcome and removes its item.
+func (s *Store) finishQueued(ctx context.Context, q queued) ([]Ranked, error) {
+	if out, err := s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: &s.table, Key: key(q.PK, q.SK), ReturnConsumedCapacity: total}); err == nil {
+		reqlog.AddWrite(ctx, capacity(out.ConsumedCapacity)...)
+	} // else TTL removes it
+	if q.Refusal != "" {
+		var r refusal
+		if err := json.Unmarshal([]byte(q.Refusal), &r); err != nil {
+			return nil, fmt.Errorf("stored refusal: %w", err)
+		}
+		return nil, r.err()
+	}
+	var answer []Ranked
+	if err := json.Unmarshal([]byte(q.Answer), &answer); err != nil {
+		return nil, fmt.Errorf("stored answer: %w", err)
+	}
+	return answer, nil
+}
+
+// withdraw takes back a request that waited too long: if it is still pending, it was not
+// applied and never will be.
+func (s *Store) withdraw(ctx context.Context, q queued) ([]Ranked, error) {
+	out, err := s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+		TableName: &s.table, Key: key(q.PK, q.SK),
+		ConditionExpression:       aws.String("#state = :pending"),
+		ExpressionAttributeNames:  map[string]string{"#state": "state"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pending": &types.AttributeValueMemberS{Value: statePending}},
+		ReturnConsumedCapacity:    total,
+	})
+	if conditionFailed(err) {
+		got, err := s.readQueued(ctx, q.PK, q.SK)
+		if err != nil {
+			return nil, err
+		}
+		return s.finishQueued(ctx, got)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%w: withdraw queued request: %w", ErrOutcomeUnknown, err)
+	}
+	reqlog.AddWrite(ctx, capacity(out.ConsumedCapacity)...)
+	return nil, fmt.Errorf("queued request not applied in time: %w", ErrBusy)
+}
+
+// combine applies queued requests, as many per commit as fit, until the inbox is empty
+// or it has served long enough after its own request (own) was done.
+func (s *Store) combine(ctx context.Context, b board, own string) error {
+	defer s.dropLease(context.WithoutCancel(ctx), b.pk, own)
+	var ownDone time.Time
+	for {
+		if _, err := s.takeLease(ctx, b.pk, own); err != nil {
+			return err
+		}
+		pending, err := s.pendingRequests(ctx, b.pk)
+		if err != nil {
+			return err
+		}
+		if len(pending) == 0 {
+			return nil
+		}
+		done, err := s.commitCombined(ctx, b, pending)
+		if err != nil {
+			return err
+		}
+		if ownDone.IsZero() && slices.Contains(done, own) {
+			ownDone = time.Now()
+		}
+		if !ownDone.IsZero() && time.Since(ownDone) > combineFor {
+			return nil
+		}
+	}
+}
+
+// pendingRequests reads the pending requests of every inbox shard, oldest first.
+func (s *Store) pendingRequests(ctx context.Context, pk string) ([]queued, error) {
+	var mu sync.Mutex
+	var all []queued
+	errs := make(chan error, inboxShards)
+	for shard := range inboxShards {
+		go func() {
+			in := &dynamodb.QueryInput{
+				TableName:                &s.table,
+				KeyConditionExpression:   aws.String("PK = :pk"),
+				FilterExpression:         aws.String("#state = :pending"),
+				ExpressionAttributeNames: map[string]string{"#state": "state"},
+				ExpressionAttributeValues: map[string]types.AttributeValue{
+					":pk": &types.AttributeValueMemberS{Value: inboxPK(pk, shard)}, ":pending": &types.AttributeValueMemberS{Value: statePending},
+				},
+				ConsistentRead: aws.Bool(true), Limit: aws.Int32(maxCombined), ReturnConsumedCapacity: total,
+			}
+			out, err := s.db.Query(ctx, in)
+			if err == nil {
+				reqlog.AddRead(ctx, capacity(out.ConsumedCapacity)...)
+				var items []queued
+				if err = attributevalue.UnmarshalListOfMaps(out.Items, &items); err == nil {
+					mu.Lock()
+					all = append(all, items...)
+					mu.Unlock()
+				}
+			}
+			errs <- err
+		}()
+	}
+	var first error
+	for range inboxShards {
+		if err := <-errs; err != nil && first == nil {
+			first = fmt.Errorf("read inbox: %w", err)
+		}
+	}
+	slices.SortFunc(all, func(a, b queued) int { return compareStrings(a.SK, b.SK) })
+	return all[:min(len(all), maxCombined)], first
+}
+
+func compareStrings(a, b string) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// commitCombined applies as many of the pending requests, oldest first, as one board
+// commit holds, and returns the SKs of the requests it marked done.
+func (s *Store) commitCombined(ctx context.Context, b board, pending []queued) ([]string, error) {
+	var done []string
+	_, err := s.commitBoard(ctx, b, func(ctx context.Context, c *commit) error {
+		var err error
+		done, err = s.buildCombined(ctx, c, pending)
+		return err
+	})
+	return done, err
+}
+
+func (s *Store) buildCombined(ctx context.Context, c *commit, pending []queued) ([]string, error) {
+	reqs := make([][]Submission, len(pending))
+	var ids []string
+	for i, q := range pending {
+		if err := json.Unmarshal([]byte(q.Subs), &reqs[i]); err != nil {
+			return nil, fmt.Errorf("queued request %s: %w", q.SK, err)
+		}
+		ids = append(ids, teams(reqs[i])...)
+	}
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	members, err := s.getMembers(ctx, c.b.pk, ids)
+	if err != nil {
+		return nil, err
+	}
+	stored, err := s.idempotencyRecords(ctx, c.b.pk, pending)
+	if err != nil {
+		return nil, err
+	}
+	// Take requests oldest first while the commit fits in one transaction.
+	for n := len(pending); n > 0; n = n * 2 / 3 {
+		c.items = c.items[:0]
+		done, err := s.tryCombined(ctx, c, pending[:n], reqs[:n], members, stored)
+		if !errors.Is(err, errTooBig) {
+			return done, err
+		}
+	}
+	// The oldest request alone does not fit: its submitter must apply it directly.
+	c.items = c.items[:0]
+	if err := s.resetTree(c.view); err != nil {
+		return nil, err
+	}
+	r, _ := json.Marshal(refusal{Kind: "tooBig"})
+	c.add(s.markDone(pending[0], "", string(r)))
+	return []string{pending[0].SK}, nil
+}
+
+// tryCombined plans the given requests onto one commit; errTooBig if they do not fit.
+func (s *Store) tryCombined(ctx context.Context, c *commit, pending []queued, reqs [][]Submission, members map[string]*memberItem, stored map[string]idempotencyRecord) ([]string, error) {
+	p := newPlanner(c.b, members, s.now())
+	type outcome struct {
+		refusal string
+		applied bool
+		stored  string // an answer an earlier request with the same key left
+	}
+	outcomes := make([]outcome, len(pending))
+	firstWithKey := map[string]int{}
+	for i, q := range pending {
+		if q.IdemHash != "" {
+			if rec, ok := stored[q.IdemHash]; ok && rec.ExpiresAt >= s.now().Unix() {
+				if rec.Request != q.IdemRequest {
+					r, _ := json.Marshal(refusal{Kind: "idempotencyKeyReused"})
+					outcomes[i].refusal = string(r)
+				} else {
+					outcomes[i].stored = rec.Answer
+				}
+				continue
+			}
+			if j, ok := firstWithKey[q.IdemHash]; ok {
+				if pending[j].IdemRequest != q.IdemRequest {
+					r, _ := json.Marshal(refusal{Kind: "idempotencyKeyReused"})
+					outcomes[i].refusal = string(r)
+				} else {
+					outcomes[i].stored = "same:" + fmt.Sprint(j)
+				}
+				continue
+			}
+		}
+		if err := p.add(reqs[i]); err != nil {
+			r, ok := refusalOf(err)
+			if !ok {
+				return nil, err
+			}
+			body, _ := json.Marshal(r)
+			outcomes[i].refusal = string(body)
+			continue
+		}
+		outcomes[i].applied = true
+		if q.IdemHash != "" {
+			firstWithKey[q.IdemHash] = i
+		}
+	}
+	n, err := s.applyUpdates(ctx, c, p.updates(), len(pending)+len(firstWithKey))
+	if err != nil {
+		return nil, err
+	}
+	if n < len(p.updates()) {
+		return nil, errTooBig
+	}
+	answers := make([]string, len(pending))
+	var done []string
+	for i, q := range pending {
+		o := outcomes[i]
+		switch {
+		case o.refusal != "":
+			c.add(s.markDone(q, "", o.refusal))
+		case o.applied:
+			answer, err := c.answer(ctx, reqs[i], p.state)
+			if err != nil {
+				return nil, err
+			}
+			body, _ := json.Marshal(answer)
+			answers[i] = string(body)
+			c.add(s.markDone(q, answers[i], ""))
+			if q.IdemHash != "" {
+				c.add(s.idempotencyPut(c.b.pk, &idempotency{hash: q.IdemHash, request: q.IdemRequest}, answer))
+			}
+		default:
+			stored := o.stored
+			if j, ok := firstWithKey[q.IdemHash]; ok && stored == "same:"+fmt.Sprint(j) {
+				stored = answers[j]
+			}
+			c.add(s.markDone(q, stored, ""))
+		}
+		done = append(done, q.SK)
+	}
+	return done, nil
+}
+
+// markDone is the write that records a queued request's outcome, on condition that it is
+// still pending.
+func (s *Store) markDone(q queued, answer, refusal string) types.TransactWriteItem {
+	update := "SET #state = :done"
+	values := map[string]types.AttributeValue{
+		":done": &types.AttributeValueMemberS{Value: stateDone}, ":pending": &types.AttributeValueMemberS{Value: statePending},
+	}
+	if answer != "" {
+		update += ", answer = :answer"
+		values[":answer"] = &types.AttributeValueMemberS{Value: answer}
+	}
+	if refusal != "" {
+		update += ", refusal = :refusal"
+		values[":refusal"] = &types.AttributeValueMemberS{Value: refusal}
+	}
+	return types.TransactWriteItem{Update: &types.Update{
+		TableName: &s.table, Key: key(q.PK, q.SK),
+		UpdateExpression:          aws.String(update),
+		ConditionExpression:       aws.String("#state = :pending"),
+		ExpressionAttributeNames:  map[string]string{"#state": "state"},
+		ExpressionAttributeValues: values,
+	}}
+}
+
+// idempotencyRecords reads the stored records of the pending requests' keys.
+func (s *Store) idempotencyRecords(ctx context.Context, pk string, pending []queued) (map[string]idempotencyRecord, error) {
+	var keys []map[string]types.AttributeValue
+	seen := map[string]bool{}
+	for _, q := range pending {
+		if q.IdemHash != "" && !seen[q.IdemHash] {
+			seen[q.IdemHash] = true
+			keys = append(keys, key(pk, idempotencySK(q.IdemHash)))
+		}
+	}
+	items, err := s.batchGet(ctx, keys, true, "")
+	if err != nil {
+		return nil, fmt.Errorf("read idempotency records: %w", err)
+	}
+	out := map[string]idempotencyRecord{}
+	for _, it := range items {
+		var rec idempotencyRecord
+		if err := attributevalue.UnmarshalMap(it, &rec); err != nil {
+			return nil, err
+		}
+		out[rec.SK[len(idempotencySK("")):]] = rec
+	}
+	return out, nil
+}
