@@ -435,7 +435,9 @@ func retryable(err error) bool {
 	}
 }
 
-func notCancelled(err error) bool { return !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) }
+func notCancelled(err error) bool {
+	return !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded)
+}
 
 // giveUp turns the last retryable error into what the client hears.
 func giveUp(err error) error {
@@ -444,4 +446,3 @@ func giveUp(err error) error {
 	}
 	return fmt.Errorf("%w: %w", ErrBusy, err)
 }
-

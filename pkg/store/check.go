@@ -409,4 +409,3 @@ func (s *Store) reconcileTeam(ctx context.Context, b board, team string, seen []
 	})
 	return err
 }
-

@@ -78,12 +78,12 @@ const (
 
 // refusal is a request the combiner refused, as stored in its inbox item.
 type refusal struct {
-	Kind     string   `json:"kind"` // "notMembers", "outOfRange", "idempotencyKeyReused", "tooBig"
-	IDs      []string `json:"ids,omitempty"`
-	TeamID   string   `json:"teamId,omitempty"`
-	Score    int64    `json:"score,omitempty"`
-	Min      int64    `json:"min,omitempty"`
-	Max      int64    `json:"max,omitempty"`
+	Kind   string   `json:"kind"` // "notMembers", "outOfRange", "idempotencyKeyReused", "tooBig"
+	IDs    []string `json:"ids,omitempty"`
+	TeamID string   `json:"teamId,omitempty"`
+	Score  int64    `json:"score,omitempty"`
+	Min    int64    `json:"min,omitempty"`
+	Max    int64    `json:"max,omitempty"`
 }
 
 // errTooBigToQueue says a queued request needs a commit of its own: its submitter
@@ -184,8 +184,8 @@ func (s *Store) takeLease(ctx context.Context, pk, holder string) (bool, error) 
 	now := time.Now()
 	out, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName: &s.table, Key: key(pk, leaseSK()),
-		UpdateExpression:    aws.String("SET holder = :me, #until = :until, #type = :type"),
-		ConditionExpression: aws.String("attribute_not_exists(holder) OR holder = :me OR #until < :now"),
+		UpdateExpression:         aws.String("SET holder = :me, #until = :until, #type = :type"),
+		ConditionExpression:      aws.String("attribute_not_exists(holder) OR holder = :me OR #until < :now"),
 		ExpressionAttributeNames: map[string]string{"#until": "until", "#type": "type"},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":me": &types.AttributeValueMemberS{Value: holder}, ":until": number(now.Add(leaseTTL).UnixMilli()),

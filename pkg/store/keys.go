@@ -41,11 +41,11 @@ func cursorKeySK() string                 { return "v1" }
 func teamSKPrefix() string        { return teamSK("") }
 func leaderboardSKPrefix() string { return leaderboardSK("") }
 
-func entrySK(rankKey string) string    { return "E#" + rankKey }
-func headSK() string                   { return "HEAD" }
-func nodeSK(id uint64) string          { return fmt.Sprintf("T#%d", id) }
-func batchLogSK() string               { return "LOG" }
-func leaseSK() string                  { return "LEASE" }
+func entrySK(rankKey string) string { return "E#" + rankKey }
+func headSK() string                { return "HEAD" }
+func nodeSK(id uint64) string       { return fmt.Sprintf("T#%d", id) }
+func batchLogSK() string            { return "LOG" }
+func leaseSK() string               { return "LEASE" }
 
 // inboxPK is one of the partitions that hold a board's queued requests (combine.go).
 func inboxPK(boardPK string, shard int) string {

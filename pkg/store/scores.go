@@ -7,8 +7,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"time"
 
@@ -102,7 +102,6 @@ func (b board) key(m memberItem) string {
 	return rankKey(b.settings.SortOrder, *m.Score, m.ReachedAt, m.TeamID)
 }
 
-
 // SubmitScores applies submissions in order and returns each team's resulting score
 // and rank, as of after the last submission. Every team must be a member and every
 // result in range, or nothing is written. The whole batch is one commit when it fits in
@@ -179,14 +178,16 @@ func (s *Store) submit(ctx context.Context, b board, subs []Submission, idem *id
 type update struct {
 	TeamID    string `json:"t"`
 	Name      string `json:"n"`
-	Ver       int64  `json:"v"`            // the member's ver as read; written as Ver+1
+	Ver       int64  `json:"v"`           // the member's ver as read; written as Ver+1
 	OldKey    string `json:"o,omitempty"` // its rank key before, "" if it had no score
 	Score     int64  `json:"s"`
 	ReachedAt int64  `json:"r"`
 	UpdatedAt string `json:"u"`
 }
 
-func (u update) key(b board) string { return rankKey(b.settings.SortOrder, u.Score, u.ReachedAt, u.TeamID) }
+func (u update) key(b board) string {
+	return rankKey(b.settings.SortOrder, u.Score, u.ReachedAt, u.TeamID)
+}
 
 // planner plays requests through in memory on the members as read. Each request is
 // checked whole against the state the requests before it leave, and refused whole: a
@@ -677,7 +678,6 @@ func (s *Store) getMember(ctx context.Context, pk, team string) (memberItem, err
 	}
 	return m, nil
 }
-
 
 // idempotency is an Idempotency-Key's hash and the request it comes with.
 type idempotency struct {
