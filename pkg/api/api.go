@@ -52,6 +52,16 @@ func fail(ctx context.Context, err error) (apigw.Response, error) {
 		return apigw.Message(http.StatusNotFound, "team has no score on this leaderboard"), nil
 	case errors.Is(err, store.ErrConflict):
 		return apigw.Message(http.StatusConflict, "too many concurrent updates of the same data; try again"), nil
+	case errors.Is(err, store.ErrOutcomeUnknown):
+		logCause(ctx, err)
+		return retryLater(http.StatusServiceUnavailable,
+			"the database did not say whether this write was applied; repeat it with the same Idempotency-Key to be safe"), nil
+	case errors.Is(err, store.ErrThrottled) || store.Throttled(err):
+		logCause(ctx, err)
+		return retryLater(http.StatusTooManyRequests, "this leaderboard is taking more writes than the database allows; nothing was written, try again shortly"), nil
+	case errors.Is(err, store.ErrBusy):
+		logCause(ctx, err)
+		return retryLater(http.StatusServiceUnavailable, "this leaderboard is too busy right now; nothing was written, try again shortly"), nil
 	case errors.Is(err, store.ErrTeamNotFound):
 		return apigw.Message(http.StatusNotFound, "team not found"), nil
 	case errors.Is(err, store.ErrLeaderboardNotFound):
@@ -61,6 +71,20 @@ func fail(ctx context.Context, err error) (apigw.Response, error) {
 		return apigw.Response{}, err
 	}
 }
+
+// retryAfter is the Retry-After, in seconds, of answers that ask the client to come back.
+const retryAfter = "1"
+
+// retryLater answers status with a Retry-After header: the request did nothing, and the
+// same request may succeed shortly.
+func retryLater(status int, msg string) apigw.Response {
+	resp := apigw.Message(status, msg)
+	resp.Headers["Retry-After"] = retryAfter
+	return resp
+}
+
+// logCause records, for an answer the client can act on, the error behind it.
+func logCause(ctx context.Context, err error) { reqlog.SetCause(ctx, err) }
 
 type tokenVerifier interface {
 	Verify(ctx context.Context, token string) (auth.Claims, error)

@@ -2,9 +2,11 @@ package api
 
 import (
 	"context"
+	"errors"
 	"net/http"
 
 	"github.com/leaderboardapi/leaderboard/pkg/apigw"
+	"github.com/leaderboardapi/leaderboard/pkg/store"
 )
 
 type teamAdder interface {
@@ -72,6 +74,12 @@ func DeleteLeaderboard(v tokenVerifier, boards leaderboardDeleter) apigw.Handler
 			return fail(ctx, err)
 		}
 		done, err := boards.DeleteLeaderboard(ctx, tenant, req.PathParameters["id"])
+		if errors.Is(err, store.ErrUnfinished) {
+			// The board reads as deleted once marked: a sweep that failed half-way is
+			// finished by the client's repeat, not reported as a 500.
+			logCause(ctx, err)
+			return apigw.Message(http.StatusAccepted, "deletion in progress: repeat the DELETE to finish it"), nil
+		}
 		if err != nil {
 			return fail(ctx, err)
 		}

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 
 	"github.com/leaderboardapi/leaderboard/pkg/apigw"
@@ -112,19 +113,31 @@ func UpdateTeam(v tokenVerifier, teams teamRenamer) apigw.Handler {
 }
 
 type teamDeleter interface {
-	DeleteTeam(ctx context.Context, tenant, id string) error
+	DeleteTeam(ctx context.Context, tenant, id string) (done bool, err error)
 }
 
 // DeleteTeam answers DELETE /v1/team/{id} with 204, taking the team off every
-// leaderboard it is on.
+// leaderboard it is on. A team on more boards than one request can leave answers 202:
+// it already reads as deleted and its scores are refused, and repeating the DELETE
+// carries on.
 func DeleteTeam(v tokenVerifier, teams teamDeleter) apigw.Handler {
 	return func(ctx context.Context, req apigw.Request) (apigw.Response, error) {
 		tenant, err := authenticate(ctx, v, req)
 		if err != nil {
 			return fail(ctx, err)
 		}
-		if err := teams.DeleteTeam(ctx, tenant, req.PathParameters["id"]); err != nil {
+		done, err := teams.DeleteTeam(ctx, tenant, req.PathParameters["id"])
+		if errors.Is(err, store.ErrUnfinished) {
+			// The team reads as deleted from the first step: finishing is the client's
+			// repeat, not a failure to report as a 500.
+			logCause(ctx, err)
+			return apigw.Message(http.StatusAccepted, "deletion in progress: repeat the DELETE to finish it"), nil
+		}
+		if err != nil {
 			return fail(ctx, err)
+		}
+		if !done {
+			return apigw.Message(http.StatusAccepted, "deletion in progress: repeat the DELETE to finish it"), nil
 		}
 		return apigw.JSON(http.StatusNoContent, nil), nil
 	}

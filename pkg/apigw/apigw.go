@@ -160,7 +160,7 @@ func WithRequestLog(log *slog.Logger, h Handler) Handler {
 			if resp.StatusCode >= 500 {
 				level = slog.LevelError
 			}
-			log.LogAttrs(ctx, level, "request",
+			attrs := []slog.Attr{
 				slog.String("route", req.RouteKey),
 				slog.Int("status", resp.StatusCode),
 				slog.Float64("latencyMs", float64(time.Since(start).Microseconds())/1000),
@@ -168,7 +168,11 @@ func WithRequestLog(log *slog.Logger, h Handler) Handler {
 				slog.String("requestId", req.RequestContext.RequestID),
 				slog.Float64("readUnits", rcu),
 				slog.Float64("writeUnits", wcu),
-			)
+			}
+			if cause := entry.Cause(); cause != "" {
+				attrs = append(attrs, slog.String("cause", cause))
+			}
+			log.LogAttrs(ctx, level, "request", attrs...)
 		}()
 		resp, err = h(ctx, req)
 		if err != nil {

@@ -14,6 +14,7 @@ import (
 type Entry struct {
 	mu         sync.Mutex
 	tenant     string
+	cause      string
 	readUnits  float64
 	writeUnits float64
 }
@@ -38,6 +39,23 @@ func SetTenant(ctx context.Context, tenant string) {
 		e.tenant = tenant
 		e.mu.Unlock()
 	}
+}
+
+// SetCause records the error behind an answer that is not a 500 but still worth
+// knowing about (a 503 or 429): the log has it, the client gets a message of its own.
+func SetCause(ctx context.Context, err error) {
+	if e := from(ctx); e != nil {
+		e.mu.Lock()
+		e.cause = err.Error()
+		e.mu.Unlock()
+	}
+}
+
+// Cause is what SetCause recorded, or "".
+func (e *Entry) Cause() string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.cause
 }
 
 // AddRead and AddWrite add what DynamoDB reported for one call made with

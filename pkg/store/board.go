@@ -398,6 +398,10 @@ func transient(err error) bool {
 	return errors.As(err, &op) && notCancelled(err)
 }
 
+// Throttled reports whether err is DynamoDB refusing work for capacity, after the SDK's
+// own retries: the client may try again shortly.
+func Throttled(err error) bool { return throttled(err) }
+
 // throttled reports whether err is DynamoDB refusing work for capacity.
 func throttled(err error) bool {
 	var api smithy.APIError

@@ -258,7 +258,7 @@ func TestListTeams(t *testing.T) {
 	// Teams being deleted are skipped, and a page is still full when they are there.
 	markDeleting(t, client, table, "tenant-a", "TEAM#"+ids[1])
 	markDeleting(t, client, table, "tenant-a", "TEAM#"+ids[2])
-	if err := s.DeleteTeam(ctx, "tenant-a", ids[4]); err != nil {
+	if _, err := s.DeleteTeam(ctx, "tenant-a", ids[4]); err != nil {
 		t.Fatal(err)
 	}
 	want := [][]string{{ids[0], ids[3]}, {ids[5], ids[6]}}

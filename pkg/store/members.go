@@ -306,21 +306,21 @@ func (s *Store) DeleteLeaderboard(ctx context.Context, tenant, boardID string) (
 			ReturnConsumedCapacity:    total,
 		})
 		if err != nil {
-			return false, fmt.Errorf("list board items: %w", err)
+			return false, fmt.Errorf("%w: list board items: %w", ErrUnfinished, err)
 		}
 		reqlog.AddRead(ctx, capacity(page.ConsumedCapacity)...)
 		if len(page.Items) == 0 {
 			break
 		}
 		if err := s.deleteAll(ctx, page.Items); err != nil {
-			return false, err
+			return false, fmt.Errorf("%w: %w", ErrUnfinished, err)
 		}
 	}
 	del, err := s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
 		TableName: &s.table, Key: key(tenantPK(tenant), leaderboardSK(boardID)), ReturnConsumedCapacity: total,
 	})
 	if err != nil {
-		return false, fmt.Errorf("delete leaderboard %s: %w", boardID, err)
+		return false, fmt.Errorf("%w: delete leaderboard %s: %w", ErrUnfinished, boardID, err)
 	}
 	reqlog.AddWrite(ctx, capacity(del.ConsumedCapacity)...)
 	return true, nil

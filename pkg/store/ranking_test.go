@@ -268,7 +268,7 @@ func runProperty(t *testing.T, rng *rand.Rand, settings store.Settings) {
 			if team == "" {
 				continue
 			}
-			if err := s.DeleteTeam(ctx, tenant, team); err != nil {
+			if _, err := s.DeleteTeam(ctx, tenant, team); err != nil {
 				t.Fatalf("step %d: delete team: %v", step, err)
 			}
 			delete(m.members, team)

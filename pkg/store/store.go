@@ -24,6 +24,9 @@ var (
 	ErrLeaderboardNotFound = fmt.Errorf("leaderboard %w", ErrNotFound)
 	ErrClientNotFound      = fmt.Errorf("client %w", ErrNotFound)
 	ErrConflict            = errors.New("conflict")
+	// ErrUnfinished says a delete stopped half-way: what it deletes already reads as
+	// deleted, and repeating the delete finishes it.
+	ErrUnfinished = errors.New("delete not finished")
 )
 
 // UnknownTeamsError says which of the team ids given are not teams of the tenant.

@@ -79,13 +79,13 @@ func TestTeamLifecycle(t *testing.T) {
 	if err != nil || renamed.Name != "B Team" || !renamed.ModifiedAt.After(renamed.CreatedAt) {
 		t.Fatalf("rename = %+v, %v", renamed, err)
 	}
-	if err := s.DeleteTeam(ctx, "tenant-a", created.ID); err != nil {
+	if _, err := s.DeleteTeam(ctx, "tenant-a", created.ID); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.GetTeam(ctx, "tenant-a", created.ID); !errors.Is(err, store.ErrTeamNotFound) {
 		t.Fatalf("get after delete: %v", err)
 	}
-	if err := s.DeleteTeam(ctx, "tenant-a", created.ID); !errors.Is(err, store.ErrTeamNotFound) {
+	if _, err := s.DeleteTeam(ctx, "tenant-a", created.ID); !errors.Is(err, store.ErrTeamNotFound) {
 		t.Fatalf("second delete: %v", err)
 	}
 }
@@ -110,7 +110,7 @@ func TestTeamNotFound(t *testing.T) {
 			if _, err := s.RenameTeam(ctx, tc.tenant, tc.id, "x"); !errors.Is(err, store.ErrTeamNotFound) {
 				t.Errorf("rename: %v", err)
 			}
-			if err := s.DeleteTeam(ctx, tc.tenant, tc.id); !errors.Is(err, store.ErrTeamNotFound) {
+			if _, err := s.DeleteTeam(ctx, tc.tenant, tc.id); !errors.Is(err, store.ErrTeamNotFound) {
 				t.Errorf("delete: %v", err)
 			}
 		})
@@ -126,7 +126,7 @@ func TestCreateLeaderboardUnknownTeams(t *testing.T) {
 	mine, _ := s.CreateTeam(ctx, "tenant-a", "Mine")
 	theirs, _ := s.CreateTeam(ctx, "tenant-b", "Theirs")
 	gone, _ := s.CreateTeam(ctx, "tenant-a", "Gone")
-	if err := s.DeleteTeam(ctx, "tenant-a", gone.ID); err != nil {
+	if _, err := s.DeleteTeam(ctx, "tenant-a", gone.ID); err != nil {
 		t.Fatal(err)
 	}
 	missing := "01J00000000000000000000000"
@@ -180,7 +180,7 @@ func TestDeleteTeamLeavesEveryBoard(t *testing.T) {
 		}
 		boards = append(boards, b.ID)
 	}
-	if err := s.DeleteTeam(ctx, "tenant-a", team.ID); err != nil {
+	if _, err := s.DeleteTeam(ctx, "tenant-a", team.ID); err != nil {
 		t.Fatal(err)
 	}
 	for _, b := range boards {
@@ -204,8 +204,13 @@ func TestDeleteTeamInterruptedThenRetried(t *testing.T) {
 	}
 	// The connection is lost for good after the first board, as a Lambda timeout would leave it.
 	broken := dead(client, table, "TransactWriteItems", 2, errors.New("injected: connection reset"))
-	if err := broken.DeleteTeam(ctx, "tenant-a", team.ID); err == nil {
-		t.Fatal("delete succeeded despite the injected failure")
+	if _, err := broken.DeleteTeam(ctx, "tenant-a", team.ID); !errors.Is(err, store.ErrUnfinished) {
+		t.Fatalf("interrupted delete: %v, want ErrUnfinished (202: repeat to finish)", err)
+	}
+	// A board the delete has not reached yet refuses the half-deleted team's scores.
+	var notMembers *store.NotMembersError
+	if _, err := s.SubmitScores(ctx, "tenant-a", boards[len(boards)-1], []store.Submission{{TeamID: team.ID, Score: 1}}, ""); !errors.As(err, &notMembers) {
+		t.Fatalf("a score for a half-deleted team: %v, want refused", err)
 	}
 	if _, err := s.GetTeam(ctx, "tenant-a", team.ID); !errors.Is(err, store.ErrTeamNotFound) {
 		t.Fatalf("a half-deleted team must read as missing, got %v", err)
@@ -216,7 +221,7 @@ func TestDeleteTeamInterruptedThenRetried(t *testing.T) {
 	if _, err := s.RenameTeam(ctx, "tenant-a", team.ID, "x"); !errors.Is(err, store.ErrTeamNotFound) {
 		t.Fatalf("rename of a half-deleted team: %v", err)
 	}
-	if err := s.DeleteTeam(ctx, "tenant-a", team.ID); err != nil {
+	if _, err := s.DeleteTeam(ctx, "tenant-a", team.ID); err != nil {
 		t.Fatalf("retried delete: %v", err)
 	}
 	for _, b := range boards {

@@ -139,12 +139,14 @@ func (s *Store) RenameTeam(ctx context.Context, tenant, id, name string) (Team, 
 // DeleteTeam deletes a team and takes it off every leaderboard it is on.
 //
 // It first marks the team as deleting, which every membership write is conditioned
-// against, so no new membership can appear behind it; then it leaves its boards one
-// transaction each (membership, entry, rank counts); then it deletes the team. A delete that fails
-// half-way leaves a marked team that reads as missing, and a retried delete finishes it.
-func (s *Store) DeleteTeam(ctx context.Context, tenant, id string) error {
+// against, so no new membership can appear behind it, and which makes submits refuse
+// the team's scores on the boards it has not left yet; then it leaves its boards one
+// board commit each; then it deletes the team. A delete that cannot finish before ctx's
+// deadline returns done false, and one that fails half-way an error: either way the
+// team reads as missing, and repeating the delete finishes it.
+func (s *Store) DeleteTeam(ctx context.Context, tenant, id string) (done bool, err error) {
 	if !ValidID(id) {
-		return ErrTeamNotFound
+		return false, ErrTeamNotFound
 	}
 	k := key(tenantPK(tenant), teamSK(id))
 	out, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
@@ -157,20 +159,23 @@ func (s *Store) DeleteTeam(ctx context.Context, tenant, id string) error {
 		ReturnConsumedCapacity:    total,
 	})
 	if conditionFailed(err) {
-		return ErrTeamNotFound
+		return false, ErrTeamNotFound
 	}
 	if err != nil {
-		return fmt.Errorf("mark team %s deleting: %w", id, err)
+		return false, fmt.Errorf("mark team %s deleting: %w", id, err)
 	}
 	reqlog.AddWrite(ctx, capacity(out.ConsumedCapacity)...)
 	var it teamItem
 	if err := attributevalue.UnmarshalMap(out.Attributes, &it); err != nil {
-		return fmt.Errorf("unmarshal team %s: %w", id, err)
+		return false, fmt.Errorf("unmarshal team %s: %w", id, err)
 	}
 
 	for _, b := range it.Boards {
+		if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < deleteMargin {
+			return false, nil
+		}
 		if err := s.leave(ctx, tenant, b, id, false); err != nil {
-			return fmt.Errorf("delete team %s: %w", id, err)
+			return false, fmt.Errorf("%w: delete team %s: %w", ErrUnfinished, id, err)
 		}
 	}
 
@@ -183,8 +188,8 @@ func (s *Store) DeleteTeam(ctx context.Context, tenant, id string) error {
 		ReturnConsumedCapacity: total,
 	})
 	if err != nil {
-		return fmt.Errorf("delete team %s: %w", id, err)
+		return false, fmt.Errorf("%w: delete team %s: %w", ErrUnfinished, id, err)
 	}
 	reqlog.AddWrite(ctx, capacity(del.ConsumedCapacity)...)
-	return nil
+	return true, nil
 }
