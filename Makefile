@@ -37,6 +37,7 @@ help:
 	@echo "make test         go vet, unit and integration tests with -race"
 	@echo "make build        every function's bootstrap into .aws-sam/build/<LogicalId>/"
 	@echo "make local-reset  forget the local data"
+	@echo "make stress       the property and concurrency tests through the AWS-behaviour layer, 200 seeds"
 
 check-go:
 	@command -v go >/dev/null || { echo "make: go not found: install Go 1.26 or newer (https://go.dev/dl/)"; exit 1; }
@@ -58,6 +59,15 @@ vet: check-go
 
 test: vet check-cc
 	go test -race -count=1 -timeout 30m ./...
+
+# The ranking property and concurrency tests through pkg/dynamofault (conflicts,
+# throttling, transactions seen item by item, lost responses) over STRESS_SEEDS seeds,
+# four at a time. It prints the seeds run, the operations applied, the faults injected by
+# kind, and a replay command for each failing seed.
+STRESS_SEEDS ?= 200
+.PHONY: stress
+stress: check-go
+	@STRESS_SEEDS=$(STRESS_SEEDS) go test -count=1 -timeout 20m -run '^TestStress$$' -parallel 4 -v ./pkg/store | grep -v -e '^=== ' -e '^    --- PASS' -e '^--- PASS'; exit $${PIPESTATUS[0]}
 
 # SAM (BuildMethod: makefile) runs `make build-<LogicalId>` with ARTIFACTS_DIR set,
 # after copying CodeUri (the repository root) so every function sees pkg/ and go.mod.

@@ -470,6 +470,19 @@ func (l *Layer) transactWriteItems(ctx context.Context, t *try, in *dynamodb.Tra
 		finish(false)
 		return res, failAt(ctx, end, err)
 	}
+	// The window opens when DynamoDB Local has applied the transaction, not when the
+	// layer began on it: reading pre-images took part of it, and readers must still
+	// get the chance to meet the transaction half visible.
+	if shift := time.Since(start); shift > 0 {
+		l.mu.Lock()
+		for _, it := range tx.items {
+			if f := it.flight; f != nil && f.tx == tx {
+				f.visibleAt = f.visibleAt.Add(shift)
+			}
+		}
+		l.mu.Unlock()
+		end = end.Add(shift)
+	}
 	// An update's new size is known only once applied; it is read back to meter it.
 	var posts map[itemKey]item
 	if l.opts.WriteUnitsPerSecond > 0 {

@@ -179,6 +179,9 @@ func (s *Store) openView(ctx context.Context, b board) (*view, error) {
 	if err != nil {
 		return nil, err
 	}
+	if s.hooks.afterHead != nil {
+		s.hooks.afterHead(ctx, b.pk)
+	}
 	v := &view{b: b, head: h}
 	return v, s.resetTree(v)
 }
@@ -277,6 +280,9 @@ func (s *Store) tryCommit(ctx context.Context, b board, build func(ctx context.C
 	c := &commit{view: v, idem: -1}
 	if err := build(ctx, c); err != nil {
 		return nil, err
+	}
+	if s.hooks.beforeCommit != nil {
+		s.hooks.beforeCommit(ctx, b.pk)
 	}
 	if err := s.writeCommit(ctx, c); err != nil {
 		return nil, err

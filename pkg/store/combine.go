@@ -240,11 +240,20 @@ func (s *Store) enqueue(ctx context.Context, b board, subs []Submission, idem *i
 	if err != nil {
 		return nil, err
 	}
-	out, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &s.table, Item: av, ReturnConsumedCapacity: total})
-	if err != nil {
-		return nil, fmt.Errorf("queue request: %w", err)
+	// The item is new and ours alone, so putting it again after an error is harmless.
+	for try := 0; ; try++ {
+		out, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &s.table, Item: av, ReturnConsumedCapacity: total})
+		if err == nil {
+			reqlog.AddWrite(ctx, capacity(out.ConsumedCapacity)...)
+			break
+		}
+		if !transient(err) || try == 5 {
+			return nil, fmt.Errorf("queue request: %w", err)
+		}
+		if err := backoff(ctx, try+2); err != nil {
+			return nil, err
+		}
 	}
-	reqlog.AddWrite(ctx, capacity(out.ConsumedCapacity)...)
 
 	deadline := time.Now().Add(commitBudget)
 	for attempt := 0; ; attempt++ {
@@ -323,8 +332,16 @@ func (s *Store) withdraw(ctx context.Context, q queued) ([]Ranked, error) {
 		ReturnConsumedCapacity:    total,
 	})
 	if conditionFailed(err) {
-		got, err := s.readQueued(ctx, q.PK, q.SK)
+		raw, err := s.getItem(ctx, q.PK, q.SK)
 		if err != nil {
+			return nil, fmt.Errorf("read queued request: %w", err)
+		}
+		if raw == nil {
+			// Our own delete, applied with its response lost and repeated by the SDK.
+			return nil, fmt.Errorf("queued request not applied in time: %w", ErrBusy)
+		}
+		var got queued
+		if err := attributevalue.UnmarshalMap(raw, &got); err != nil {
 			return nil, err
 		}
 		return s.finishQueued(ctx, got)

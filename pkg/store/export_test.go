@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 )
 
 // NewIDForTest exposes newID to the external tests.
@@ -19,4 +20,15 @@ func (s *Store) CheckTreeForTest(ctx context.Context, tenant, boardID string) er
 		return fmt.Errorf("board %s at version %d (busy %v): %s", boardID, c.Version, c.Busy, strings.Join(c.Problems, "; "))
 	}
 	return nil
+}
+
+// OnceAfterHead runs f the first time a view or commit of the board has read its HEAD.
+func (s *Store) OnceAfterHead(f func()) { s.hooks.afterHead = once(f) }
+
+// OnceBeforeCommit runs f the first time a board commit is built and not yet sent.
+func (s *Store) OnceBeforeCommit(f func()) { s.hooks.beforeCommit = once(f) }
+
+func once(f func()) func(context.Context, string) {
+	var o sync.Once
+	return func(context.Context, string) { o.Do(f) }
 }

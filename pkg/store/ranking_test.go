@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
 	"github.com/leaderboardapi/leaderboard/internal/testdb"
 	"github.com/leaderboardapi/leaderboard/pkg/store"
 )
@@ -166,16 +168,21 @@ func TestRankingProperty(t *testing.T) {
 		{SortOrder: "asc", ScoreOperator: "best", RankMode: "ordinal", MinScore: ptr(int64(-20)), MaxScore: ptr(int64(20))},
 	} {
 		name := fmt.Sprintf("%s-%s-%s", settings.SortOrder, settings.ScoreOperator, settings.RankMode)
-		t.Run(name, func(t *testing.T) { runProperty(t, rng, settings) })
+		t.Run(name, func(t *testing.T) {
+			client, table := testdb.Table(t)
+			runProperty(t, client, table, rng, settings, 160)
+		})
 	}
 }
 
-func runProperty(t *testing.T, rng *rand.Rand, settings store.Settings) {
-	client, table := testdb.Table(t)
+// runProperty plays steps random operations on a board through client and checks every
+// read against the model as it goes. It returns how many operations the store applied.
+func runProperty(t *testing.T, client *dynamodb.Client, table string, rng *rand.Rand, settings store.Settings, steps int) int {
 	var clock atomic.Int64
 	clock.Store(time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC).UnixMilli())
 	s := store.New(client, table, func() time.Time { return time.UnixMilli(clock.Load()) })
 	s.SetTreeShape(3, 3)
+	applied := 0
 	ctx := context.Background()
 	const tenant = "tenant-p"
 
@@ -215,7 +222,7 @@ func runProperty(t *testing.T, rng *rand.Rand, settings store.Settings) {
 			return int64(rng.IntN(2_000_001) - 1_000_000)
 		}
 	}
-	for step := range 160 {
+	for step := range steps {
 		clock.Add(int64(rng.IntN(3))) // sometimes the same millisecond: ties broken by team id
 		switch r := rng.IntN(20); {
 		case r < 13: // a submit or a batch
@@ -285,11 +292,13 @@ func runProperty(t *testing.T, rng *rand.Rand, settings store.Settings) {
 			}
 			m.members[team].name = names[team]
 		}
+		applied++
 		if step%20 == 19 {
 			verify(t, ctx, s, rng, m, tenant, board.ID, step)
 		}
 	}
 	verify(t, ctx, s, rng, m, tenant, board.ID, -1)
+	return applied
 }
 
 func randomMember(rng *rand.Rand, m *model) string {

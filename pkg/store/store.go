@@ -43,6 +43,14 @@ type Store struct {
 	now   func() time.Time
 	shape ranktree.Shape
 	cache *nodeCache
+	hooks hooks
+}
+
+// hooks let tests stop the protocol between two of its steps and run something there.
+// Production leaves them nil.
+type hooks struct {
+	afterHead    func(ctx context.Context, pk string) // a view or commit has read HEAD
+	beforeCommit func(ctx context.Context, pk string) // a commit is built, not yet sent
 }
 
 // New returns a Store on table through db. now is the clock for timestamps and ids.

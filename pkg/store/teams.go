@@ -62,6 +62,11 @@ func (s *Store) CreateTeam(ctx context.Context, tenant, name string) (Team, erro
 		ReturnConsumedCapacity: total,
 	})
 	if conditionFailed(err) {
+		// Either the id was taken (80 random bits: never in practice), or this very put
+		// was applied, its answer lost, and the SDK's repeat found the item.
+		if it, gerr := s.getTeamItem(ctx, tenant, id); gerr == nil && it.CreatedAt == stamp(now) && it.Name == name {
+			return it.team(), nil
+		}
 		return Team{}, fmt.Errorf("create team %s: %w", id, ErrConflict)
 	}
 	if err != nil {
