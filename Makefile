@@ -24,7 +24,8 @@ FUNCTIONS := \
 	RemoveTeamFunction:remove-team \
 	SubmitScoresFunction:submit-scores \
 	GetRankingsFunction:get-rankings \
-	GetTeamRankFunction:get-team-rank
+	GetTeamRankFunction:get-team-rank \
+	CheckBoardsFunction:check-boards
 
 LAMBDA_GOARCH ?= arm64
 GOBUILD = CGO_ENABLED=0 GOOS=linux GOARCH=$(LAMBDA_GOARCH) go build -tags lambda.norpc -trimpath -ldflags='-s -w'

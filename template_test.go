@@ -26,6 +26,7 @@ import (
 	"github.com/leaderboardapi/leaderboard/internal/testdb"
 	"github.com/leaderboardapi/leaderboard/pkg/apigw"
 	"github.com/leaderboardapi/leaderboard/pkg/auth"
+	"github.com/leaderboardapi/leaderboard/pkg/boardcheck"
 	"github.com/leaderboardapi/leaderboard/pkg/cursor"
 	"github.com/leaderboardapi/leaderboard/pkg/localapi"
 	"github.com/leaderboardapi/leaderboard/pkg/samtemplate"
@@ -134,16 +135,17 @@ func TestGlobalsAndResources(t *testing.T) {
 			t.Errorf("%s = %s, want %s", c.path, got, c.want)
 		}
 	}
-	var schedule string
+	var schedules []string
 	for _, fn := range tmpl.Functions() {
 		for _, e := range fn.Events {
 			if e.Type == "ScheduleV2" {
-				schedule = fn.LogicalID + " " + fmt.Sprint(e.Properties["ScheduleExpression"])
+				schedules = append(schedules, fn.LogicalID+" "+fmt.Sprint(e.Properties["ScheduleExpression"]))
 			}
 		}
 	}
-	if schedule != "PingFunction rate(5 minutes)" {
-		t.Errorf("scheduled health check = %q", schedule)
+	slices.Sort(schedules)
+	if want := []string{"CheckBoardsFunction rate(15 minutes)", "PingFunction rate(5 minutes)"}; !slices.Equal(schedules, want) {
+		t.Errorf("schedules = %q, want %q", schedules, want)
 	}
 }
 
@@ -252,12 +254,12 @@ func TestPoliciesAreLeastPrivilege(t *testing.T) {
 
 	used := map[string]*recorder{}
 	handlers := map[string]apigw.Handler{}
-	var stores []*store.Store
+	stores := map[string]*store.Store{}
 	for _, fn := range tmpl.Functions() {
 		rec := &recorder{actions: map[string]bool{}}
 		used[fn.LogicalID] = rec
 		s := store.New(rec.client(base), table, time.Now)
-		stores = append(stores, s)
+		stores[fn.LogicalID] = s
 		if fn.LogicalID == "TokenFunction" {
 			// Its main publishes the public key at cold start.
 			if err := s.PublishSigningKey(ctx, key.Public()); err != nil {
@@ -372,6 +374,10 @@ func TestPoliciesAreLeastPrivilege(t *testing.T) {
 	call("UpdateTeamFunction", bearer, b, `{"team":{"teamName":"B2"}}`) // a scored member: rankings follow
 	callPath("RemoveTeamFunction", bearer, member(c), "", nil)
 	callPath("RemoveTeamFunction", bearer, member(c), "", nil)
+	// The scheduled check of sampled boards (not an HTTP function).
+	if res, err := boardcheck.Scheduled(stores["CheckBoardsFunction"], discard, time.Now)(ctx, []byte(`{"source":"leaderboard.boardcheck"}`)); err != nil || res.Checked == 0 {
+		t.Fatalf("board check = %+v, %v", res, err)
+	}
 	call("DeleteTeamFunction", bearer, a, "")
 	call("DeleteTeamFunction", bearer, a, "")
 	call("DeleteLeaderboardFunction", bearer, board, "")

@@ -18,17 +18,13 @@ import (
 	"os"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-
 	"github.com/leaderboardapi/leaderboard/pkg/auth"
-	"github.com/leaderboardapi/leaderboard/pkg/dynamolocal"
 	"github.com/leaderboardapi/leaderboard/pkg/localenv"
 	"github.com/leaderboardapi/leaderboard/pkg/store"
 )
 
 func main() {
-	endpoint := flag.String("endpoint", fmt.Sprintf("http://127.0.0.1:%d", localenv.DynamoDBPort), `DynamoDB endpoint; "" for AWS`)
+	endpoint := flag.String("endpoint", localenv.LocalEndpoint(), `DynamoDB endpoint; "" for AWS`)
 	table := flag.String("table", localenv.TableName, "table name")
 	region := flag.String("region", "", "AWS region (with -endpoint \"\"); default from the AWS config")
 	revoke := flag.String("revoke", "", "revoke this client id instead of creating a tenant")
@@ -42,19 +38,9 @@ func main() {
 func run(endpoint, table, region, revoke string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	var db *dynamodb.Client
-	if endpoint != "" {
-		db = dynamolocal.NewClient(endpoint)
-	} else {
-		var opts []func(*config.LoadOptions) error
-		if region != "" {
-			opts = append(opts, config.WithRegion(region))
-		}
-		cfg, err := config.LoadDefaultConfig(ctx, opts...)
-		if err != nil {
-			return fmt.Errorf("load AWS config: %w", err)
-		}
-		db = dynamodb.NewFromConfig(cfg)
+	db, err := localenv.Client(ctx, endpoint, region)
+	if err != nil {
+		return err
 	}
 	s := store.New(db, table, time.Now)
 	if err := s.Ping(ctx); err != nil {

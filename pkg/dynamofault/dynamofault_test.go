@@ -172,7 +172,9 @@ func TestQueryDuringMove(t *testing.T) {
 			l, plain, table := newLayer(t, dynamofault.Options{
 				Seed:         tc.seed,
 				Transactions: true,
-				Latency:      dynamofault.Latencies{Transact: dynamofault.Delay{Mean: 500 * time.Millisecond}},
+				// Long enough that a loaded machine (make test runs every package at once,
+				// with the race detector) still reads several times between the two moments.
+				Latency: dynamofault.Latencies{Transact: dynamofault.Delay{Mean: 2 * time.Second}},
 			})
 			c, ctx := l.Client(), context.Background()
 			put(t, plain, table, item{"PK": str("p"), "SK": str("a"), "v": num("1")})

@@ -49,6 +49,7 @@ type want struct {
 var expected = map[string]want{
 	"ping.json":                 {status: 200, body: `{"status":"OK"}`},
 	"ping-schedule.json":        {body: `{"status":"OK"}`},
+	"check-boards.json":         {body: `{"checked":0,"drifted":0}`},
 	"token.json":                {status: 200, fields: map[string]any{"authToken": present, "expiresIn": 3600.0}},
 	"token-no-credentials.json": {status: 401, body: `{"message":"Invalid Credentials"}`},
 	"create-team.json": {status: 201, fields: map[string]any{

@@ -10,10 +10,12 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/leaderboardapi/leaderboard/pkg/auth"
+	"github.com/leaderboardapi/leaderboard/pkg/dynamolocal"
 	"github.com/leaderboardapi/leaderboard/pkg/samtemplate"
 )
 
@@ -60,3 +62,24 @@ func EnsureTable(ctx context.Context, db *dynamodb.Client, templatePath, table s
 	}
 	return nil
 }
+
+// Client is the DynamoDB client of an operator's command: the local stack's at endpoint,
+// or, with endpoint "", the AWS account's from the usual credentials chain, in region
+// (or the AWS config's default).
+func Client(ctx context.Context, endpoint, region string) (*dynamodb.Client, error) {
+	if endpoint != "" {
+		return dynamolocal.NewClient(endpoint), nil
+	}
+	var opts []func(*config.LoadOptions) error
+	if region != "" {
+		opts = append(opts, config.WithRegion(region))
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("load AWS config: %w", err)
+	}
+	return dynamodb.NewFromConfig(cfg), nil
+}
+
+// LocalEndpoint is the DynamoDB Local endpoint of `make local`.
+func LocalEndpoint() string { return fmt.Sprintf("http://127.0.0.1:%d", DynamoDBPort) }

@@ -10,9 +10,11 @@
 //  2. A record's Count is the number of keys in the child's subtree.
 //  3. Bounds: every key under child i (i > 0) is >= its Lower, and every key under
 //     child i-1 is < child i's Lower. The first record's Lower is the node's own bound.
-//  4. All leaves are at the same depth. Every node but the root holds between
-//     Shape.min and Shape.Max keys or children; the root is a leaf (possibly empty)
-//     or an inner node with at least two children.
+//  4. All leaves are at the same depth. The root is a leaf (possibly empty) or an inner
+//     node with at least two children; every other node holds at least one key or child.
+//     Insert and Delete keep each between the Shape's bounds, but those are a matter of
+//     cost, not of correctness (and a Shape may change), so Check does not hold a tree
+//     to them.
 //  5. A record's Stamp equals the Stamp of the child as stored. Every change to a node
 //     gives it a new, higher Stamp, and so changes every record above it up to the root.
 //

@@ -72,8 +72,8 @@ func (t *Tree) Check(ctx context.Context, fn func(key string)) error {
 	leafDepth := -1
 	var walk func(n *Node, lo, hi string, depth int, root bool) (int64, error)
 	walk = func(n *Node, lo, hi string, depth int, root bool) (int64, error) {
-		if !root && (n.size() < t.shape.min(n.Leaf) || n.size() > t.shape.max(n.Leaf)) {
-			return 0, fmt.Errorf("node at depth %d holds %d: %w", depth, n.size(), ErrCorrupt)
+		if !root && n.size() == 0 {
+			return 0, fmt.Errorf("node at depth %d is empty: %w", depth, ErrCorrupt)
 		}
 		if n.Leaf {
 			if leafDepth >= 0 && depth != leafDepth {

@@ -272,7 +272,7 @@ func (s *Store) tryCommit(ctx context.Context, b board, build func(ctx context.C
 			return nil, errLocked
 		}
 		// The batch's writer stopped half-way: finish its batch first.
-		if err := s.rollForward(ctx, v); err != nil {
+		if err := s.settle(ctx, b); err != nil {
 			return nil, err
 		}
 		return nil, errLocked // and then begin again on the new version
@@ -324,6 +324,9 @@ func (s *Store) writeCommit(ctx context.Context, c *commit) error {
 	}
 	for _, id := range changes.Delete {
 		items = append(items, types.TransactWriteItem{Delete: &types.Delete{TableName: &s.table, Key: key(c.b.pk, nodeSK(uint64(id)))}})
+	}
+	if ver%checkEvery == 1 {
+		items = append(items, s.sampleForCheck(c.b))
 	}
 	offset := len(items)
 	items = append(items, c.items...)

@@ -18,49 +18,77 @@ import (
 
 // BoardCheck is what CheckBoard found on one board.
 type BoardCheck struct {
-	Version  int64    // the HEAD version checked
+	Version  int64    // the HEAD version whose tree was checked
 	Entries  int      // keys in the rank tree
 	Problems []string // empty when the board is sound
-	Busy     bool     // the board never stood still long enough to be checked
 }
 
 // Sound reports whether the check found the board whole.
-func (c BoardCheck) Sound() bool { return !c.Busy && len(c.Problems) == 0 }
+func (c BoardCheck) Sound() bool { return len(c.Problems) == 0 }
 
-// quietWait is how long a check waits, after seeing something amiss at one version, to
-// read again: longer than any transaction takes to become visible everywhere.
+// quietWait is how long a check waits before it looks again at a team that seemed amiss:
+// longer than any transaction takes to become visible everywhere.
 const quietWait = 250 * time.Millisecond
 
-// CheckBoard verifies one board: its rank tree keeps every invariant of package
-// ranktree (counts, bounds, sizes, stamps), and the tree, the scored members and the
-// entries name the same teams at the same keys. Members and entries are read with
-// Query, which may show part of a commit, so a disagreement counts only if it is still
-// there at the same HEAD version after quietWait. A board that keeps changing is
-// reported Busy after a few tries.
+// maxSuspects bounds how many teams one check looks at one by one.
+const maxSuspects = 200
+
+// CheckBoard verifies one board, while it is in use:
+//
+//  1. Its rank tree, read as one version (stamps), keeps every invariant of package
+//     ranktree: counts, bounds, sizes. A broken invariant is a problem at once.
+//  2. The tree, the scored members and the entries name the same teams at the same keys.
+//     Members and entries are listed with Query, which may show part of a commit, so a
+//     team that seems amiss is looked at again alone (its member, its keys in a fresh
+//     version of the tree, its entries), and again after quietWait; only what is still
+//     wrong then is a problem.
 func (s *Store) CheckBoard(ctx context.Context, tenant, boardID string) (BoardCheck, error) {
 	b, err := s.board(ctx, tenant, boardID)
 	if err != nil {
 		return BoardCheck{}, err
 	}
-	var last BoardCheck
-	for try := 0; try < 5; try++ {
-		c, err := s.checkOnce(ctx, b)
-		if err != nil {
-			return BoardCheck{}, err
+	var c BoardCheck
+	var treeKeys []string
+	err = s.readView(ctx, b, func(v *view) error {
+		c = BoardCheck{Version: v.head.Ver}
+		treeKeys = treeKeys[:0]
+		err := v.tree.Check(ctx, func(k string) { treeKeys = append(treeKeys, rankKeyOf(k)) })
+		if errors.Is(err, ranktree.ErrCorrupt) {
+			c.Problems = append(c.Problems, err.Error())
+			treeKeys = treeKeys[:0] // still compare the keys the leaves hold
+			return s.leafKeys(ctx, v, func(k string) { treeKeys = append(treeKeys, rankKeyOf(k)) }, nil)
 		}
-		if c.Sound() {
-			return c, nil
-		}
-		if !c.Busy && last.Version == c.Version && slices.Equal(last.Problems, c.Problems) {
-			return c, nil // the same problems twice at one version: real
-		}
-		last = c
+		return err
+	})
+	if err != nil {
+		return BoardCheck{}, err
+	}
+	c.Entries = len(treeKeys)
+	suspects, err := s.suspects(ctx, b, treeKeys)
+	if err != nil {
+		return BoardCheck{}, err
+	}
+	teams := slices.Sorted(maps.Keys(suspects))
+	for round := 0; round < 2 && len(teams) > 0; round++ {
 		if err := sleep(ctx, quietWait); err != nil {
 			return BoardCheck{}, err
 		}
+		var still []string
+		for _, team := range teams[:min(len(teams), maxSuspects)] {
+			problem, err := s.checkTeam(ctx, b, team, suspects[team])
+			if err != nil {
+				return BoardCheck{}, err
+			}
+			if problem != "" {
+				still = append(still, team)
+				if round == 1 {
+					c.Problems = append(c.Problems, problem)
+				}
+			}
+		}
+		teams = still
 	}
-	last.Busy = true
-	return last, nil
+	return c, nil
 }
 
 func sleep(ctx context.Context, d time.Duration) error {
@@ -72,64 +100,86 @@ func sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// checkOnce compares the tree, members and entries once; Busy if HEAD moved meanwhile.
-func (s *Store) checkOnce(ctx context.Context, b board) (BoardCheck, error) {
-	var c BoardCheck
-	var treeKeys []string
-	err := s.readView(ctx, b, func(v *view) error {
-		c = BoardCheck{Version: v.head.Ver}
-		treeKeys = treeKeys[:0]
-		err := v.tree.Check(ctx, func(k string) { treeKeys = append(treeKeys, rankKeyOf(k)) })
-		if errors.Is(err, ranktree.ErrCorrupt) {
-			c.Problems = append(c.Problems, err.Error())
-			// Still compare the keys the leaves hold.
-			treeKeys = treeKeys[:0]
-			return s.leafKeys(ctx, v, func(k string) { treeKeys = append(treeKeys, rankKeyOf(k)) }, nil)
-		}
-		return err
-	})
-	if err != nil {
-		return BoardCheck{}, err
-	}
-	c.Entries = len(treeKeys)
+// suspects lists the teams on which the tree keys, the scored members and the entries,
+// as listed, disagree, with every key seen for each.
+func (s *Store) suspects(ctx context.Context, b board, treeKeys []string) (map[string][]string, error) {
 	members, err := s.memberKeys(ctx, b)
 	if err != nil {
-		return BoardCheck{}, err
+		return nil, err
 	}
 	entries, err := s.entryKeys(ctx, b.pk)
 	if err != nil {
-		return BoardCheck{}, err
+		return nil, err
 	}
 	inTree := map[string]bool{}
 	for _, k := range treeKeys {
 		inTree[k] = true
 	}
-	for _, k := range slices.Sorted(maps.Keys(members)) {
-		if !inTree[k] {
-			c.Problems = append(c.Problems, fmt.Sprintf("team %s scored at %s is not in the tree", members[k], k))
-		}
-	}
+	out := map[string][]string{}
+	add := func(team, k string) { out[team] = append(out[team], k) }
 	for _, k := range treeKeys {
-		if _, ok := members[k]; !ok {
-			c.Problems = append(c.Problems, fmt.Sprintf("tree key %s belongs to no member", k))
-		}
-		if !entries[k] {
-			c.Problems = append(c.Problems, fmt.Sprintf("tree key %s has no entry", k))
+		if _, ok := members[k]; !ok || !entries[k] {
+			add(rankKeyTeam(k), k)
 		}
 	}
-	for _, k := range slices.Sorted(maps.Keys(entries)) {
+	for k, team := range members {
+		if !inTree[k] || !entries[k] {
+			add(team, k)
+		}
+	}
+	for k := range entries {
 		if !inTree[k] {
-			c.Problems = append(c.Problems, fmt.Sprintf("entry %s is not in the tree", k))
+			add(rankKeyTeam(k), k)
 		}
 	}
-	h, err := s.readHead(ctx, b.pk)
-	if err != nil {
-		return BoardCheck{}, err
-	}
-	if h.Ver != c.Version {
-		c.Busy = true
-	}
-	return c, nil
+	return out, nil
+}
+
+// checkTeam looks at one team alone: its member, and each key seen for it, in the tree
+// (one version of it) and as an entry. It returns what is wrong, or "".
+func (s *Store) checkTeam(ctx context.Context, b board, team string, seen []string) (string, error) {
+	var problem string
+	err := s.readView(ctx, b, func(v *view) error {
+		problem = ""
+		m, err := s.getMember(ctx, b.pk, team)
+		want := ""
+		switch {
+		case errors.Is(err, ErrTeamNotFound):
+		case err != nil:
+			return err
+		case m.Score != nil:
+			want = b.key(m)
+		}
+		for _, k := range slices.Compact(slices.Sorted(slices.Values(append(seen, want)))) {
+			if k == "" {
+				continue
+			}
+			inTree, err := v.tree.Contains(ctx, treeKey(k))
+			if err != nil {
+				return err
+			}
+			raw, err := s.getItem(ctx, b.pk, entrySK(k))
+			if err != nil {
+				return err
+			}
+			switch {
+			case k == want && !inTree:
+				problem = fmt.Sprintf("team %s scored at %s is not in the tree", team, k)
+			case k == want && raw == nil:
+				problem = fmt.Sprintf("team %s scored at %s has no entry", team, k)
+			case k != want && inTree:
+				problem = fmt.Sprintf("tree key %s is not where team %s is", k, team)
+			case k != want && raw != nil:
+				problem = fmt.Sprintf("entry %s is not where team %s is", k, team)
+			}
+		}
+		// The member moved after the view was read: look at a newer version.
+		if h, err := s.readHead(ctx, b.pk); err == nil && h.Ver != v.head.Ver && problem != "" {
+			return ranktree.ErrStale
+		}
+		return nil
+	})
+	return problem, err
 }
 
 // leafKeys walks every leaf of the view's tree, ignoring counts, and calls fn with each
@@ -192,6 +242,48 @@ func (s *Store) entryKeys(ctx context.Context, pk string) (map[string]bool, erro
 		return nil
 	})
 	return out, err
+}
+
+// checkEvery samples one commit in this many for the scheduled check: a board's first
+// commit, and every checkEvery-th after it, records the board in the hour's CHECK
+// partition, in the commit's own transaction.
+const checkEvery = 64
+
+// checkTTL is how long a board stays in the sample.
+const checkTTL = 48 * time.Hour
+
+func (s *Store) sampleForCheck(b board) types.TransactWriteItem {
+	now := s.now()
+	return types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: map[string]types.AttributeValue{
+		"PK": &types.AttributeValueMemberS{Value: checkPK(now)}, "SK": &types.AttributeValueMemberS{Value: checkSK(b.tenant, b.id)},
+		"type": &types.AttributeValueMemberS{Value: "checksample"}, "tenant": &types.AttributeValueMemberS{Value: b.tenant},
+		"board": &types.AttributeValueMemberS{Value: b.id}, "expiresAt": number(now.Add(checkTTL).Unix()),
+	}}}
+}
+
+// BoardRef names a tenant's board.
+type BoardRef struct{ Tenant, Board string }
+
+// SampledBoards returns up to limit boards written in the hour of since and the hours
+// after it, up to now: the sample the scheduled check verifies.
+func (s *Store) SampledBoards(ctx context.Context, since time.Time, limit int) ([]BoardRef, error) {
+	var out []BoardRef
+	for hour := since.UTC().Truncate(time.Hour); !hour.After(s.now()) && len(out) < limit; hour = hour.Add(time.Hour) {
+		err := s.queryRange(ctx, checkPK(hour), " ", "~", true, func(items []map[string]types.AttributeValue) error {
+			for _, it := range items {
+				t, _ := it["tenant"].(*types.AttributeValueMemberS)
+				b, _ := it["board"].(*types.AttributeValueMemberS)
+				if t != nil && b != nil && len(out) < limit {
+					out = append(out, BoardRef{Tenant: t.Value, Board: b.Value})
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("read check sample: %w", err)
+		}
+	}
+	return out, nil
 }
 
 // repairLockTTL is how long a repair keeps writers out while it rebuilds the tree.
@@ -320,33 +412,9 @@ func (s *Store) reconcile(ctx context.Context, b board) error {
 	if err != nil {
 		return err
 	}
-	members, err := s.memberKeys(ctx, b)
+	suspects, err := s.suspects(ctx, b, treeKeys)
 	if err != nil {
 		return err
-	}
-	entries, err := s.entryKeys(ctx, b.pk)
-	if err != nil {
-		return err
-	}
-	suspects := map[string][]string{} // team -> keys seen for it anywhere
-	for _, k := range treeKeys {
-		if _, ok := members[k]; !ok || !entries[k] {
-			suspects[rankKeyTeam(k)] = append(suspects[rankKeyTeam(k)], k)
-		}
-	}
-	inTree := map[string]bool{}
-	for _, k := range treeKeys {
-		inTree[k] = true
-	}
-	for k, team := range members {
-		if !inTree[k] || !entries[k] {
-			suspects[team] = append(suspects[team], k)
-		}
-	}
-	for k := range entries {
-		if !inTree[k] {
-			suspects[rankKeyTeam(k)] = append(suspects[rankKeyTeam(k)], k)
-		}
 	}
 	for _, team := range slices.Sorted(maps.Keys(suspects)) {
 		if err := s.reconcileTeam(ctx, b, team, suspects[team]); err != nil {

@@ -17,7 +17,7 @@ func (s *Store) CheckTreeForTest(ctx context.Context, tenant, boardID string) er
 		return err
 	}
 	if !c.Sound() {
-		return fmt.Errorf("board %s at version %d (busy %v): %s", boardID, c.Version, c.Busy, strings.Join(c.Problems, "; "))
+		return fmt.Errorf("board %s at version %d: %s", boardID, c.Version, strings.Join(c.Problems, "; "))
 	}
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // One function per key shape; no key is formatted anywhere else.
@@ -19,6 +20,7 @@ import (
 //                                                 SK=LEASE               which submit combines the inbox (combine.go)
 //                                                 SK=IDEM#<hash>         answers of submits with an Idempotency-Key
 // Board inbox        PK=INBOX#<tenant>#<board>#<shard>  SK=<id>   a queued submit (combine.go)
+// Check sample       PK=CHECK#<hour>              SK=<tenant>#<board>  boards written that hour (check.go)
 // Client             PK=CLIENT#<clientId>         SK=CLIENT
 // Signing key        PK=SIGNINGKEY                SK=KID#<kid>
 // Cursor key         PK=CURSORKEY                 SK=v1
@@ -46,6 +48,10 @@ func headSK() string                { return "HEAD" }
 func nodeSK(id uint64) string       { return fmt.Sprintf("T#%d", id) }
 func batchLogSK() string            { return "LOG" }
 func leaseSK() string               { return "LEASE" }
+
+// checkPK is the partition of the boards sampled for checking in one UTC hour.
+func checkPK(hour time.Time) string       { return "CHECK#" + hour.UTC().Format("2006-01-02T15") }
+func checkSK(tenant, board string) string { return tenant + "#" + board }
 
 // inboxPK is one of the partitions that hold a board's queued requests (combine.go).
 func inboxPK(boardPK string, shard int) string {

@@ -175,7 +175,7 @@ func (s *Store) leave(ctx context.Context, tenant, boardID, team string, mustBeM
 			if m.Score != nil {
 				k := b.key(m)
 				if err := c.tree.Delete(ctx, treeKey(k)); err != nil {
-					return fmt.Errorf("team %s leaves %s: %w", team, k, s.treeError(ctx, c, err))
+					return fmt.Errorf("team %s leaves %s: %w", team, k, s.treeError(ctx, c, team, m.Ver, err))
 				}
 				c.add(types.TransactWriteItem{Delete: &types.Delete{TableName: &s.table, Key: key(b.pk, entrySK(k))}})
 			}

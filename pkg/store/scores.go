@@ -86,8 +86,9 @@ func (e entryItem) ranked(rank int64) Ranked {
 
 // board is what scoring needs to know of a leaderboard.
 type board struct {
-	pk       string
-	settings Settings
+	tenant, id string
+	pk         string
+	settings   Settings
 }
 
 func (s *Store) board(ctx context.Context, tenant, id string) (board, error) {
@@ -95,7 +96,7 @@ func (s *Store) board(ctx context.Context, tenant, id string) (board, error) {
 	if err != nil {
 		return board{}, err
 	}
-	return board{pk: boardPK(tenant, id), settings: it.leaderboard().Settings}, nil
+	return board{tenant: tenant, id: id, pk: boardPK(tenant, id), settings: it.leaderboard().Settings}, nil
 }
 
 func (b board) key(m memberItem) string {
@@ -348,12 +349,12 @@ func (s *Store) applyUpdate(ctx context.Context, c *commit, u update) error {
 	newKey := u.key(c.b)
 	if u.OldKey != "" {
 		if err := c.tree.Delete(ctx, treeKey(u.OldKey)); err != nil {
-			return fmt.Errorf("team %s leaves %s: %w", u.TeamID, u.OldKey, s.treeError(ctx, c, err))
+			return fmt.Errorf("team %s leaves %s: %w", u.TeamID, u.OldKey, s.treeError(ctx, c, u.TeamID, u.Ver, err))
 		}
 		c.add(types.TransactWriteItem{Delete: &types.Delete{TableName: &s.table, Key: key(c.b.pk, entrySK(u.OldKey))}})
 	}
 	if err := c.tree.Insert(ctx, treeKey(newKey)); err != nil {
-		return fmt.Errorf("team %s enters %s: %w", u.TeamID, newKey, s.treeError(ctx, c, err))
+		return fmt.Errorf("team %s enters %s: %w", u.TeamID, newKey, s.treeError(ctx, c, u.TeamID, u.Ver, err))
 	}
 	entry, err := attributevalue.MarshalMap(entryItem{
 		PK: c.b.pk, SK: entrySK(newKey), Type: "entry", TeamID: u.TeamID, TeamName: u.Name, Score: u.Score, UpdatedAt: u.UpdatedAt,
@@ -381,22 +382,39 @@ func (s *Store) applyUpdate(ctx context.Context, c *commit, u update) error {
 // the tree, or one it is about to get already is. cmd/treecheck finds and repairs it.
 var ErrDrift = errors.New("the rank tree disagrees with the members")
 
-// treeError tells drift from a stale read when the tree refuses a move: the members
-// were read after HEAD, so a commit in between can make them disagree; then HEAD has
-// moved on and the commit starts again. If HEAD has not moved, the tree is wrong.
-func (s *Store) treeError(ctx context.Context, c *commit, err error) error {
+// treeError tells drift from a stale read when the tree refuses to move team's key.
+// The member was read after HEAD, and single-item reads are each serializable but not
+// together: the member may already show a commit whose HEAD write this commit's read
+// did not see yet. So the commit starts again unless, after a pause longer than a
+// transaction takes to become visible everywhere, HEAD is where it was and the member
+// too (same ver): then the tree is wrong.
+func (s *Store) treeError(ctx context.Context, c *commit, team string, ver int64, err error) error {
 	if !errors.Is(err, ranktree.ErrMissing) && !errors.Is(err, ranktree.ErrExists) {
 		return err
+	}
+	stale := fmt.Errorf("%w: %w", ranktree.ErrStale, err)
+	if serr := sleep(ctx, driftPause); serr != nil {
+		return serr
 	}
 	h, herr := s.readHead(ctx, c.b.pk)
 	if herr != nil {
 		return herr
 	}
 	if h.Ver != c.head.Ver {
-		return fmt.Errorf("%w: %w", ranktree.ErrStale, err)
+		return stale
+	}
+	m, merr := s.getMember(ctx, c.b.pk, team)
+	if errors.Is(merr, ErrTeamNotFound) || merr == nil && m.Ver != ver {
+		return stale
+	}
+	if merr != nil {
+		return merr
 	}
 	return fmt.Errorf("%w: %w", ErrDrift, err)
 }
+
+// driftPause is how long treeError waits before it calls a disagreement drift.
+const driftPause = 100 * time.Millisecond
 
 // answer ranks every submitted team, given the members as the view leaves them.
 func (v *view) answer(ctx context.Context, subs []Submission, members map[string]*memberItem) ([]Ranked, error) {
@@ -738,8 +756,9 @@ func (s *Store) loadIdempotency(ctx context.Context, b board, idem *idempotency)
 	body, _ := json.Marshal(answer)
 	out, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName: &s.table, Key: key(pk, idempotencySK(idem.hash)),
-		UpdateExpression:    aws.String("SET answer = :answer"),
-		ConditionExpression: aws.String("request = :req AND attribute_not_exists(answer)"),
+		UpdateExpression:         aws.String("SET answer = :answer"),
+		ConditionExpression:      aws.String("#request = :req AND attribute_not_exists(answer)"),
+		ExpressionAttributeNames: map[string]string{"#request": "request"}, // a reserved word
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":answer": &types.AttributeValueMemberS{Value: string(body)}, ":req": &types.AttributeValueMemberS{Value: idem.request},
 		},
