@@ -164,8 +164,12 @@ func newSizeRun(ctx context.Context, cfg config, plain, db *dynamodb.Client, n i
 	rng := rand.New(rand.NewPCG(cfg.seed, uint64(n)))
 	b, sd, err := seed(ctx, s, n, rng)
 	if err == nil {
+		err = writeCounted(ctx, plain, table, b)
+	}
+	if err == nil {
 		var r *sizeRun
 		if r, err = prepare(ctx, s, n, b, rng); err == nil {
+			r.db, r.table = db, table
 			return r, sd, drop, nil
 		}
 	}

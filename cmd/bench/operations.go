@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
 	"github.com/leaderboardapi/leaderboard/pkg/store"
 )
 
@@ -31,6 +33,8 @@ type reps struct{ reads, counted, submits int }
 // sizeRun is one board size's board and the arguments its operations need.
 type sizeRun struct {
 	s     *store.Store
+	db    *dynamodb.Client // for the count-based baseline (counted.go)
+	table string
 	n     int
 	board board
 	last  string // the team ranked last
@@ -81,7 +85,7 @@ func (r *sizeRun) reads(rp reps) []operation {
 			return expectRows(rows, err, pageSize)
 		}},
 		{name: opCounted, runs: rp.counted, do: func(ctx context.Context) error {
-			rank, err := r.s.CountedRank(ctx, tenant, r.board.id, r.last)
+			rank, err := countedRank(ctx, r.db, r.table, r.board, r.last)
 			return r.expectLast(rank, err)
 		}},
 	}

@@ -27,8 +27,14 @@ func Encode(n Node) []byte {
 		prev = s
 	}
 	if n.Leaf {
-		for _, k := range n.Keys {
+		for i, k := range n.Keys {
 			put(k)
+			v := ""
+			if i < len(n.Values) {
+				v = n.Values[i]
+			}
+			b = binary.AppendUvarint(b, uint64(len(v)))
+			b = append(b, v...)
 		}
 		return b
 	}
@@ -81,6 +87,14 @@ func Decode(b []byte) (Node, error) {
 	for i := uint64(0); i < size && d.err == nil; i++ {
 		if n.Leaf {
 			n.Keys = append(n.Keys, get())
+			size := d.uvarint()
+			if d.err == nil && size > uint64(len(d.b)) {
+				d.err = errShort
+			}
+			if d.err == nil {
+				n.Values = append(n.Values, string(d.b[:size]))
+				d.b = d.b[size:]
+			}
 			continue
 		}
 		c := Child{Lower: get()}

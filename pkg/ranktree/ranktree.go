@@ -46,11 +46,12 @@ type Child struct {
 	Stamp uint64
 }
 
-// Node is a leaf (Keys) or an inner node (Children).
+// Node is a leaf (Keys, and beside each key its Value) or an inner node (Children).
 type Node struct {
 	Leaf     bool
 	Stamp    uint64
 	Keys     []string
+	Values   []string // a leaf's, one per key; small data a reader wants with the key
 	Children []Child
 }
 
@@ -165,6 +166,10 @@ func Open(r Root, stamp uint64, load Loader, shape Shape) *Tree {
 
 func cloneNode(n Node) Node {
 	n.Keys = slices.Clone(n.Keys)
+	n.Values = slices.Clone(n.Values)
+	if n.Leaf && len(n.Values) < len(n.Keys) {
+		n.Values = append(n.Values, make([]string, len(n.Keys)-len(n.Values))...)
+	}
 	n.Children = slices.Clone(n.Children)
 	return n
 }
@@ -243,8 +248,8 @@ var (
 	ErrMissing = errors.New("key not in the rank tree")
 )
 
-// Insert adds key.
-func (t *Tree) Insert(ctx context.Context, key string) error {
+// Insert adds key, with value beside it.
+func (t *Tree) Insert(ctx context.Context, key, value string) error {
 	path, err := t.descend(ctx, key)
 	if err != nil {
 		return err
@@ -255,8 +260,41 @@ func (t *Tree) Insert(ctx context.Context, key string) error {
 		return ErrExists
 	}
 	leaf.Keys = slices.Insert(leaf.Keys, i, key)
+	leaf.Values = slices.Insert(leaf.Values, i, value)
 	t.changed(path, +1)
 	return t.fixOverflow(path)
+}
+
+// Set replaces the value beside key.
+func (t *Tree) Set(ctx context.Context, key, value string) error {
+	path, err := t.descend(ctx, key)
+	if err != nil {
+		return err
+	}
+	leaf := path[len(path)-1].node
+	i, found := slices.BinarySearch(leaf.Keys, key)
+	if !found {
+		return ErrMissing
+	}
+	if leaf.Values[i] != value {
+		leaf.Values[i] = value
+		t.changed(path, 0)
+	}
+	return nil
+}
+
+// Value returns the value beside key, and whether key is in the tree.
+func (t *Tree) Value(ctx context.Context, key string) (string, bool, error) {
+	path, err := t.descend(ctx, key)
+	if err != nil {
+		return "", false, err
+	}
+	leaf := path[len(path)-1].node
+	i, found := slices.BinarySearch(leaf.Keys, key)
+	if !found {
+		return "", false, nil
+	}
+	return leaf.Values[i], true, nil
 }
 
 // Delete removes key.
@@ -271,6 +309,7 @@ func (t *Tree) Delete(ctx context.Context, key string) error {
 		return ErrMissing
 	}
 	leaf.Keys = slices.Delete(leaf.Keys, i, i+1)
+	leaf.Values = slices.Delete(leaf.Values, i, i+1)
 	t.changed(path, -1)
 	return t.fixUnderflow(ctx, path)
 }
@@ -317,8 +356,8 @@ func (t *Tree) free(id ID) {
 func halves(n *Node) Node {
 	if n.Leaf {
 		mid := len(n.Keys) / 2
-		right := Node{Leaf: true, Keys: slices.Clone(n.Keys[mid:])}
-		n.Keys = slices.Clip(n.Keys[:mid])
+		right := Node{Leaf: true, Keys: slices.Clone(n.Keys[mid:]), Values: slices.Clone(n.Values[mid:])}
+		n.Keys, n.Values = slices.Clip(n.Keys[:mid]), slices.Clip(n.Values[:mid])
 		return right
 	}
 	mid := len(n.Children) / 2
@@ -385,6 +424,7 @@ func (t *Tree) fixUnderflow(ctx context.Context, path []step) error {
 		}
 		if left.Leaf {
 			left.Keys = append(left.Keys, right.Keys...)
+			left.Values = append(left.Values, right.Values...)
 		} else {
 			left.Children = append(left.Children, right.Children...)
 		}
@@ -396,7 +436,7 @@ func (t *Tree) fixUnderflow(ctx context.Context, path []step) error {
 		} else {
 			// Too much for one node: share evenly between the two.
 			r := halves(left)
-			*right = Node{Leaf: r.Leaf, Stamp: right.Stamp, Keys: r.Keys, Children: r.Children}
+			*right = Node{Leaf: r.Leaf, Stamp: right.Stamp, Keys: r.Keys, Values: r.Values, Children: r.Children}
 			pn.Children[li].Count = left.count()
 			pn.Children[li+1].Count = right.count()
 			pn.Children[li+1].Lower = right.lower()

@@ -94,13 +94,25 @@ func check(t *testing.T, m *memStore, shape ranktree.Shape, want []string) {
 	}
 	from := want[len(want)/2]
 	var asc []string
-	tr.Ascend(ctx, from, func(k string) bool { asc = append(asc, k); return len(asc) < 7 })
+	tr.Ascend(ctx, from, func(k, v string) bool {
+		if v != "v"+k {
+			t.Fatalf("value beside %s is %q", k, v)
+		}
+		asc = append(asc, k)
+		return len(asc) < 7
+	})
 	i := len(want) / 2
 	if !slices.Equal(asc, want[i:min(i+7, len(want))]) {
 		t.Fatalf("Ascend(%s) = %v", from, asc)
 	}
 	var desc []string
-	tr.Descend(ctx, from, func(k string) bool { desc = append(desc, k); return len(desc) < 7 })
+	tr.Descend(ctx, from, func(k, v string) bool {
+		if v != "v"+k {
+			t.Fatalf("value beside %s is %q", k, v)
+		}
+		desc = append(desc, k)
+		return len(desc) < 7
+	})
 	exp := slices.Clone(want[max(0, i-7):i])
 	slices.Reverse(exp)
 	if !slices.Equal(desc, exp) {
@@ -125,7 +137,7 @@ func TestRandomOperationsMatchModel(t *testing.T) {
 						}
 						delete(set, k)
 					} else if !set[k] {
-						if err := tr.Insert(context.Background(), k); err != nil {
+						if err := tr.Insert(context.Background(), k, "v"+k); err != nil {
 							t.Fatalf("step %d: insert %s: %v", step, k, err)
 						}
 						set[k] = true
@@ -149,10 +161,10 @@ func TestInsertAndDeleteRefuseWhatIsThereOrNot(t *testing.T) {
 	m := newMem()
 	tr := m.open(ranktree.DefaultShape)
 	ctx := context.Background()
-	if err := tr.Insert(ctx, "a"); err != nil {
+	if err := tr.Insert(ctx, "a", "1"); err != nil {
 		t.Fatal(err)
 	}
-	if err := tr.Insert(ctx, "a"); !errors.Is(err, ranktree.ErrExists) {
+	if err := tr.Insert(ctx, "a", "2"); !errors.Is(err, ranktree.ErrExists) {
 		t.Fatalf("second insert: %v", err)
 	}
 	if err := tr.Delete(ctx, "b"); !errors.Is(err, ranktree.ErrMissing) {
@@ -167,14 +179,14 @@ func TestReaderOfOldRootSeesStaleNotMixedVersions(t *testing.T) {
 	m := newMem()
 	for i := range 200 {
 		tr := m.open(shape)
-		if err := tr.Insert(context.Background(), key(i*2)); err != nil {
+		if err := tr.Insert(context.Background(), key(i*2), "v"+key(i*2)); err != nil {
 			t.Fatal(err)
 		}
 		m.commit(tr)
 	}
 	old := m.open(shape)
 	w := m.open(shape)
-	if err := w.Insert(context.Background(), key(301)); err != nil {
+	if err := w.Insert(context.Background(), key(301), "v"+key(301)); err != nil {
 		t.Fatal(err)
 	}
 	m.commit(w)
@@ -195,7 +207,7 @@ func TestCheckFindsBrokenCounts(t *testing.T) {
 	m := newMem()
 	tr := m.open(shape)
 	for i := range 40 {
-		tr.Insert(context.Background(), key(i))
+		tr.Insert(context.Background(), key(i), "v"+key(i))
 	}
 	m.commit(tr)
 	m.root.Node.Children[1].Count++
@@ -209,10 +221,12 @@ func TestBuildMakesAValidTree(t *testing.T) {
 	for _, n := range []int{0, 1, 5, 64, 65, 1000, 20000} {
 		for _, shape := range []ranktree.Shape{{MaxKeys: 2, MaxChildren: 3}, {MaxKeys: 5, MaxChildren: 4}, ranktree.DefaultShape} {
 			keys := make([]string, n)
+			values := make([]string, n)
 			for i := range keys {
 				keys[i] = key(i)
+				values[i] = "v" + keys[i]
 			}
-			root, nodes := ranktree.Build(keys, 7, shape)
+			root, nodes := ranktree.Build(keys, values, 7, shape)
 			m := newMem()
 			m.root, m.ver = root, 7
 			for id, node := range nodes {
@@ -223,7 +237,7 @@ func TestBuildMakesAValidTree(t *testing.T) {
 			}
 			// It keeps working as a tree grown one key at a time does.
 			tr := m.open(shape)
-			if err := tr.Insert(context.Background(), "x"); err != nil {
+			if err := tr.Insert(context.Background(), "x", "vx"); err != nil {
 				t.Fatal(err)
 			}
 			if n > 0 {
@@ -241,9 +255,12 @@ func TestBuildMakesAValidTree(t *testing.T) {
 }
 
 func TestEncodeRoundTripsAndRejectsGarbage(t *testing.T) {
-	leaf := ranktree.Node{Leaf: true, Stamp: 9, Keys: []string{"000a1", "000a2", "000b", "1"}}
+	leaf := ranktree.Node{Leaf: true, Stamp: 9, Keys: []string{"000a1", "000a2", "000b", "1"}, Values: []string{"Reds", "", "Blues é", "x"}}
 	inner := ranktree.Node{Stamp: 300, Children: []ranktree.Child{{Lower: "", Count: 5, ID: 1, Stamp: 2}, {Lower: "0b", Count: 1 << 40, ID: 77, Stamp: 300}}}
 	for _, n := range []ranktree.Node{leaf, inner, {Leaf: true}} {
+		if n.Leaf && n.Values == nil {
+			n.Values = []string{}
+		}
 		got, err := ranktree.Decode(ranktree.Encode(n))
 		if err != nil || fmt.Sprint(got) != fmt.Sprint(n) {
 			t.Fatalf("round trip of %+v = %+v, %v", n, got, err)
@@ -254,5 +271,32 @@ func TestEncodeRoundTripsAndRejectsGarbage(t *testing.T) {
 		if _, err := ranktree.Decode(b[:i]); err == nil {
 			t.Fatalf("decode of %d of %d bytes succeeded", i, len(b))
 		}
+	}
+}
+
+func TestSetReplacesAValueAndRewritesItsPath(t *testing.T) {
+	shape := ranktree.Shape{MaxKeys: 4, MaxChildren: 4}
+	m := newMem()
+	ctx := context.Background()
+	tr := m.open(shape)
+	for i := range 50 {
+		tr.Insert(ctx, key(i), "v"+key(i))
+	}
+	m.commit(tr)
+	tr = m.open(shape)
+	if err := tr.Set(ctx, key(7), "renamed"); err != nil {
+		t.Fatal(err)
+	}
+	if err := tr.Set(ctx, "nope", "x"); !errors.Is(err, ranktree.ErrMissing) {
+		t.Fatalf("set of a missing key: %v", err)
+	}
+	c := tr.Changes()
+	if !c.Modified || len(c.Put) == 0 {
+		t.Fatalf("a new value must rewrite its leaf and the path above: %+v", c)
+	}
+	m.commit(tr)
+	v, found, err := m.open(shape).Value(ctx, key(7))
+	if err != nil || !found || v != "renamed" {
+		t.Fatalf("Value = %q, %v, %v", v, found, err)
 	}
 }

@@ -6,17 +6,17 @@ import (
 	"slices"
 )
 
-// Ascend calls fn with every key >= from, in order, until fn returns false.
-func (t *Tree) Ascend(ctx context.Context, from string, fn func(key string) bool) error {
+// Ascend calls fn with every key >= from and its value, in order, until fn returns false.
+func (t *Tree) Ascend(ctx context.Context, from string, fn func(key, value string) bool) error {
 	_, err := t.ascend(ctx, t.root, from, fn)
 	return err
 }
 
-func (t *Tree) ascend(ctx context.Context, n *Node, from string, fn func(string) bool) (bool, error) {
+func (t *Tree) ascend(ctx context.Context, n *Node, from string, fn func(string, string) bool) (bool, error) {
 	if n.Leaf {
 		i, _ := slices.BinarySearch(n.Keys, from)
-		for _, k := range n.Keys[i:] {
-			if !fn(k) {
+		for j := i; j < len(n.Keys); j++ {
+			if !fn(n.Keys[j], n.Values[j]) {
 				return false, nil
 			}
 		}
@@ -34,17 +34,18 @@ func (t *Tree) ascend(ctx context.Context, n *Node, from string, fn func(string)
 	return true, nil
 }
 
-// Descend calls fn with every key < before, in reverse order, until fn returns false.
-func (t *Tree) Descend(ctx context.Context, before string, fn func(key string) bool) error {
+// Descend calls fn with every key < before and its value, in reverse order, until fn
+// returns false.
+func (t *Tree) Descend(ctx context.Context, before string, fn func(key, value string) bool) error {
 	_, err := t.descendFrom(ctx, t.root, before, fn)
 	return err
 }
 
-func (t *Tree) descendFrom(ctx context.Context, n *Node, before string, fn func(string) bool) (bool, error) {
+func (t *Tree) descendFrom(ctx context.Context, n *Node, before string, fn func(string, string) bool) (bool, error) {
 	if n.Leaf {
 		i, _ := slices.BinarySearch(n.Keys, before)
 		for j := i - 1; j >= 0; j-- {
-			if !fn(n.Keys[j]) {
+			if !fn(n.Keys[j], n.Values[j]) {
 				return false, nil
 			}
 		}
@@ -123,9 +124,13 @@ func (t *Tree) Check(ctx context.Context, fn func(key string)) error {
 	return err
 }
 
-// Build makes a tree of keys (sorted and unique), with leaves and inner nodes filled to
-// three quarters, every node stamped stamp. It returns the root and the nodes to store.
-func Build(keys []string, stamp uint64, shape Shape) (Root, map[ID]Node) {
+// Build makes a tree of keys (sorted and unique) with values (one per key, or nil),
+// with leaves and inner nodes filled to three quarters, every node stamped stamp. It
+// returns the root and the nodes to store.
+func Build(keys, values []string, stamp uint64, shape Shape) (Root, map[ID]Node) {
+	if values == nil {
+		values = make([]string, len(keys))
+	}
 	nodes := map[ID]Node{}
 	next := ID(1)
 	level := chunk(len(keys), shape.max(true)*3/4, shape.min(true))
@@ -133,11 +138,11 @@ func Build(keys []string, stamp uint64, shape Shape) (Root, map[ID]Node) {
 	var leaves []Node
 	at := 0
 	for _, n := range level {
-		leaves = append(leaves, Node{Leaf: true, Stamp: stamp, Keys: slices.Clone(keys[at : at+n])})
+		leaves = append(leaves, Node{Leaf: true, Stamp: stamp, Keys: slices.Clone(keys[at : at+n]), Values: slices.Clone(values[at : at+n])})
 		at += n
 	}
 	if len(leaves) <= 1 {
-		root := Node{Leaf: true, Keys: slices.Clone(keys)}
+		root := Node{Leaf: true, Keys: slices.Clone(keys), Values: slices.Clone(values)}
 		return Root{Node: root, Next: next}, nodes
 	}
 	for _, l := range leaves {

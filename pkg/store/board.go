@@ -114,7 +114,7 @@ func (l nodes) Load(ctx context.Context, id ranktree.ID, stamp uint64) (ranktree
 	if n, ok := l.s.cache.get(ck); ok {
 		return n, nil
 	}
-	raw, err := l.s.getItem(ctx, l.pk, nodeSK(uint64(id)))
+	raw, err := l.s.getItem(ctx, nodePK(l.pk, uint64(id)), nodeSK(uint64(id)))
 	if err != nil {
 		return ranktree.Node{}, fmt.Errorf("read node %d: %w", id, err)
 	}
@@ -317,13 +317,10 @@ func (s *Store) writeCommit(ctx context.Context, c *commit) error {
 		ExpressionAttributeValues: values,
 	}}}
 	for id, n := range changes.Put {
-		items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: map[string]types.AttributeValue{
-			"PK": &types.AttributeValueMemberS{Value: c.b.pk}, "SK": &types.AttributeValueMemberS{Value: nodeSK(uint64(id))},
-			"type": &types.AttributeValueMemberS{Value: "node"}, "node": &types.AttributeValueMemberB{Value: ranktree.Encode(n)},
-		}}})
+		items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: nodeItem(c.b.pk, id, n)}})
 	}
 	for _, id := range changes.Delete {
-		items = append(items, types.TransactWriteItem{Delete: &types.Delete{TableName: &s.table, Key: key(c.b.pk, nodeSK(uint64(id)))}})
+		items = append(items, types.TransactWriteItem{Delete: &types.Delete{TableName: &s.table, Key: key(nodePK(c.b.pk, uint64(id)), nodeSK(uint64(id)))}})
 	}
 	if ver%checkEvery == 1 {
 		items = append(items, s.sampleForCheck(c.b))

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -37,11 +36,10 @@ const maxSuspects = 200
 //
 //  1. Its rank tree, read as one version (stamps), keeps every invariant of package
 //     ranktree: counts, bounds, sizes. A broken invariant is a problem at once.
-//  2. The tree, the scored members and the entries name the same teams at the same keys.
-//     Members and entries are listed with Query, which may show part of a commit, so a
-//     team that seems amiss is looked at again alone (its member, its keys in a fresh
-//     version of the tree, its entries), and again after quietWait; only what is still
-//     wrong then is a problem.
+//  2. The tree and the scored members name the same teams at the same keys. Members are
+//     listed with Query, which may show part of a commit, so a team that seems amiss is
+//     looked at again alone (its member, its keys in a fresh version of the tree), and
+//     again after quietWait; only what is still wrong then is a problem.
 func (s *Store) CheckBoard(ctx context.Context, tenant, boardID string) (BoardCheck, error) {
 	b, err := s.board(ctx, tenant, boardID)
 	if err != nil {
@@ -56,7 +54,7 @@ func (s *Store) CheckBoard(ctx context.Context, tenant, boardID string) (BoardCh
 		if errors.Is(err, ranktree.ErrCorrupt) {
 			c.Problems = append(c.Problems, err.Error())
 			treeKeys = treeKeys[:0] // still compare the keys the leaves hold
-			return s.leafKeys(ctx, v, func(k string) { treeKeys = append(treeKeys, rankKeyOf(k)) }, nil)
+			return s.leafKeys(ctx, v, func(k, _ string) { treeKeys = append(treeKeys, rankKeyOf(k)) }, nil)
 		}
 		return err
 	})
@@ -100,14 +98,10 @@ func sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// suspects lists the teams on which the tree keys, the scored members and the entries,
-// as listed, disagree, with every key seen for each.
+// suspects lists the teams on which the tree keys and the scored members, as listed,
+// disagree, with every key seen for each.
 func (s *Store) suspects(ctx context.Context, b board, treeKeys []string) (map[string][]string, error) {
 	members, err := s.memberKeys(ctx, b)
-	if err != nil {
-		return nil, err
-	}
-	entries, err := s.entryKeys(ctx, b.pk)
 	if err != nil {
 		return nil, err
 	}
@@ -116,27 +110,21 @@ func (s *Store) suspects(ctx context.Context, b board, treeKeys []string) (map[s
 		inTree[k] = true
 	}
 	out := map[string][]string{}
-	add := func(team, k string) { out[team] = append(out[team], k) }
 	for _, k := range treeKeys {
-		if _, ok := members[k]; !ok || !entries[k] {
-			add(rankKeyTeam(k), k)
+		if _, ok := members[k]; !ok {
+			out[rankKeyTeam(k)] = append(out[rankKeyTeam(k)], k)
 		}
 	}
 	for k, team := range members {
-		if !inTree[k] || !entries[k] {
-			add(team, k)
-		}
-	}
-	for k := range entries {
 		if !inTree[k] {
-			add(rankKeyTeam(k), k)
+			out[team] = append(out[team], k)
 		}
 	}
 	return out, nil
 }
 
-// checkTeam looks at one team alone: its member, and each key seen for it, in the tree
-// (one version of it) and as an entry. It returns what is wrong, or "".
+// checkTeam looks at one team alone: its member, and each key seen for it, in one
+// version of the tree. It returns what is wrong, or "".
 func (s *Store) checkTeam(ctx context.Context, b board, team string, seen []string) (string, error) {
 	var problem string
 	err := s.readView(ctx, b, func(v *view) error {
@@ -158,19 +146,11 @@ func (s *Store) checkTeam(ctx context.Context, b board, team string, seen []stri
 			if err != nil {
 				return err
 			}
-			raw, err := s.getItem(ctx, b.pk, entrySK(k))
-			if err != nil {
-				return err
-			}
 			switch {
 			case k == want && !inTree:
 				problem = fmt.Sprintf("team %s scored at %s is not in the tree", team, k)
-			case k == want && raw == nil:
-				problem = fmt.Sprintf("team %s scored at %s has no entry", team, k)
 			case k != want && inTree:
 				problem = fmt.Sprintf("tree key %s is not where team %s is", k, team)
-			case k != want && raw != nil:
-				problem = fmt.Sprintf("entry %s is not where team %s is", k, team)
 			}
 		}
 		// The member moved after the view was read: look at a newer version.
@@ -183,8 +163,8 @@ func (s *Store) checkTeam(ctx context.Context, b board, team string, seen []stri
 }
 
 // leafKeys walks every leaf of the view's tree, ignoring counts, and calls fn with each
-// key in order; ids, if not nil, gets the ID of every stored node.
-func (s *Store) leafKeys(ctx context.Context, v *view, fn func(string), ids func(ranktree.ID)) error {
+// key and its value in order; ids, if not nil, gets the ID of every stored node.
+func (s *Store) leafKeys(ctx context.Context, v *view, fn func(key, value string), ids func(ranktree.ID)) error {
 	r, err := v.head.root()
 	if err != nil {
 		return err
@@ -193,8 +173,8 @@ func (s *Store) leafKeys(ctx context.Context, v *view, fn func(string), ids func
 	var walk func(n ranktree.Node) error
 	walk = func(n ranktree.Node) error {
 		if n.Leaf {
-			for _, k := range n.Keys {
-				fn(k)
+			for i, k := range n.Keys {
+				fn(k, n.Values[i])
 			}
 			return nil
 		}
@@ -218,30 +198,24 @@ func (s *Store) leafKeys(ctx context.Context, v *view, fn func(string), ids func
 // memberKeys returns the rank key of every scored member, to its team id.
 func (s *Store) memberKeys(ctx context.Context, b board) (map[string]string, error) {
 	out := map[string]string{}
-	err := s.queryRange(ctx, b.pk, memberSK(""), memberSK("~"), true, func(items []map[string]types.AttributeValue) error {
-		for _, it := range items {
-			var m memberItem
-			if err := attributevalue.UnmarshalMap(it, &m); err != nil {
-				return err
+	for shard := range memberShards {
+		err := s.queryRange(ctx, memberShardPK(b.pk, shard), memberSK(""), memberSK("~"), true, func(items []map[string]types.AttributeValue) error {
+			for _, it := range items {
+				var m memberItem
+				if err := attributevalue.UnmarshalMap(it, &m); err != nil {
+					return err
+				}
+				if m.Score != nil {
+					out[b.key(m)] = m.TeamID
+				}
 			}
-			if m.Score != nil {
-				out[b.key(m)] = m.TeamID
-			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
 		}
-		return nil
-	})
-	return out, err
-}
-
-func (s *Store) entryKeys(ctx context.Context, pk string) (map[string]bool, error) {
-	out := map[string]bool{}
-	err := s.queryRange(ctx, pk, entrySK(""), entrySK("~"), true, func(items []map[string]types.AttributeValue) error {
-		for _, it := range items {
-			out[strings.TrimPrefix(it["SK"].(*types.AttributeValueMemberS).Value, entrySK(""))] = true
-		}
-		return nil
-	})
-	return out, err
+	}
+	return out, nil
 }
 
 // checkEvery samples one commit in this many for the scheduled check: a board's first
@@ -289,8 +263,8 @@ func (s *Store) SampledBoards(ctx context.Context, since time.Time, limit int) (
 // repairLockTTL is how long a repair keeps writers out while it rebuilds the tree.
 const repairLockTTL = 10 * time.Second
 
-// RepairBoard rebuilds a board's rank tree online and makes the tree, members and
-// entries agree again. Submits wait while it works (HEAD's lock) and lose nothing:
+// RepairBoard rebuilds a board's rank tree online and makes the tree and the members
+// agree again. Submits wait while it works (HEAD's lock) and lose nothing:
 //
 //  1. One commit locks the board, as a batch does, with an empty LOG.
 //  2. Every leaf of the tree is read at that version, and a new tree with correct counts
@@ -299,7 +273,7 @@ const repairLockTTL = 10 * time.Second
 //     the new root and releases the lock; then the old nodes are deleted. If the lock
 //     expired and someone else moved the board on, the new nodes are deleted instead and
 //     the repair starts again.
-//  4. Each team on which the tree, its member and its entry disagree is fixed in a
+//  4. Each team on which the tree and its member disagree is fixed in a
 //     board commit of its own, conditioned on the member's ver: the member is the truth.
 //
 // It returns the check made afterwards.
@@ -344,15 +318,18 @@ func (s *Store) rebuildTree(ctx context.Context, b board) error {
 		return err
 	}
 	v.tree = ranktree.Open(r, uint64(v.head.Ver)+1, nodes{s: s, pk: b.pk}, s.shape)
-	var keys []string
+	names := map[string]string{}
 	var old []ranktree.ID
-	if err := s.leafKeys(ctx, v, func(k string) { keys = append(keys, k) }, func(id ranktree.ID) { old = append(old, id) }); err != nil {
+	if err := s.leafKeys(ctx, v, func(k, name string) { names[k] = name }, func(id ranktree.ID) { old = append(old, id) }); err != nil {
 		return err
 	}
-	slices.Sort(keys)
-	keys = slices.Compact(keys)
+	keys := slices.Sorted(maps.Keys(names))
+	values := make([]string, len(keys))
+	for i, k := range keys {
+		values[i] = names[k]
+	}
 	stamp := uint64(v.head.Ver) + 1
-	root, built := ranktree.Build(keys, stamp, s.shape)
+	root, built := ranktree.Build(keys, values, stamp, s.shape)
 	// Build numbers nodes from 1; shift them past every ID in use.
 	shift := ranktree.ID(v.head.Next) - 1
 	fresh := make([]map[string]types.AttributeValue, 0, len(built))
@@ -386,9 +363,10 @@ func (s *Store) rebuildTree(ctx context.Context, b board) error {
 	return err
 }
 
-func nodeItem(pk string, id ranktree.ID, n ranktree.Node) map[string]types.AttributeValue {
+// nodeItem is a stored tree node of the board whose partition is boardPK.
+func nodeItem(boardPK string, id ranktree.ID, n ranktree.Node) map[string]types.AttributeValue {
 	return map[string]types.AttributeValue{
-		"PK": &types.AttributeValueMemberS{Value: pk}, "SK": &types.AttributeValueMemberS{Value: nodeSK(uint64(id))},
+		"PK": &types.AttributeValueMemberS{Value: nodePK(boardPK, uint64(id))}, "SK": &types.AttributeValueMemberS{Value: nodeSK(uint64(id))},
 		"type": &types.AttributeValueMemberS{Value: "node"}, "node": &types.AttributeValueMemberB{Value: ranktree.Encode(n)},
 	}
 }
@@ -396,18 +374,18 @@ func nodeItem(pk string, id ranktree.ID, n ranktree.Node) map[string]types.Attri
 func (s *Store) deleteNodes(ctx context.Context, pk string, ids []ranktree.ID) error {
 	keys := make([]map[string]types.AttributeValue, len(ids))
 	for i, id := range ids {
-		keys[i] = key(pk, nodeSK(uint64(id)))
+		keys[i] = key(nodePK(pk, uint64(id)), nodeSK(uint64(id)))
 	}
 	return s.deleteAll(ctx, keys)
 }
 
-// reconcile fixes every team whose member, tree key and entry disagree, taking the
+// reconcile fixes every team whose member and tree keys disagree, taking the
 // member as the truth, one board commit per team.
 func (s *Store) reconcile(ctx context.Context, b board) error {
 	var treeKeys []string
 	err := s.readView(ctx, b, func(v *view) error {
 		treeKeys = treeKeys[:0]
-		return s.leafKeys(ctx, v, func(k string) { treeKeys = append(treeKeys, rankKeyOf(k)) }, nil)
+		return s.leafKeys(ctx, v, func(k, _ string) { treeKeys = append(treeKeys, rankKeyOf(k)) }, nil)
 	})
 	if err != nil {
 		return err
@@ -424,7 +402,7 @@ func (s *Store) reconcile(ctx context.Context, b board) error {
 	return nil
 }
 
-// reconcileTeam makes the tree and the entries hold exactly the member's key for team
+// reconcileTeam makes the tree hold exactly the member's key for team
 // (or nothing, if it has no score or is no member), given the keys seen for it.
 func (s *Store) reconcileTeam(ctx context.Context, b board, team string, seen []string) error {
 	_, err := s.commitBoard(ctx, b, func(ctx context.Context, c *commit) error {
@@ -433,13 +411,13 @@ func (s *Store) reconcileTeam(ctx context.Context, b board, team string, seen []
 		switch {
 		case errors.Is(err, ErrTeamNotFound):
 			c.add(types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
-				TableName: &s.table, Key: key(b.pk, memberSK(team)), ConditionExpression: aws.String("attribute_not_exists(PK)"),
+				TableName: &s.table, Key: key(memberPK(b.pk, team), memberSK(team)), ConditionExpression: aws.String("attribute_not_exists(PK)"),
 			}})
 		case err != nil:
 			return err
 		default:
 			c.add(types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
-				TableName: &s.table, Key: key(b.pk, memberSK(team)), ConditionExpression: aws.String("ver = :ver"),
+				TableName: &s.table, Key: key(memberPK(b.pk, team), memberSK(team)), ConditionExpression: aws.String("ver = :ver"),
 				ExpressionAttributeValues: map[string]types.AttributeValue{":ver": number(m.Ver)},
 			}})
 			if m.Score != nil {
@@ -457,7 +435,6 @@ func (s *Store) reconcileTeam(ctx context.Context, b board, team string, seen []
 					return err
 				}
 			}
-			c.add(types.TransactWriteItem{Delete: &types.Delete{TableName: &s.table, Key: key(b.pk, entrySK(k))}})
 		}
 		if want == "" {
 			return nil
@@ -465,15 +442,9 @@ func (s *Store) reconcileTeam(ctx context.Context, b board, team string, seen []
 		if found, err := c.tree.Contains(ctx, treeKey(want)); err != nil {
 			return err
 		} else if !found {
-			if err := c.tree.Insert(ctx, treeKey(want)); err != nil {
-				return err
-			}
+			return c.tree.Insert(ctx, treeKey(want), m.TeamName)
 		}
-		entry, err := attributevalue.MarshalMap(entryItem{
-			PK: b.pk, SK: entrySK(want), Type: "entry", TeamID: team, TeamName: m.TeamName, Score: *m.Score, UpdatedAt: m.UpdatedAt,
-		})
-		c.add(types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: entry}})
-		return err
+		return nil
 	})
 	return err
 }

@@ -28,6 +28,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -594,7 +595,7 @@ func (s *Store) idempotencyRecords(ctx context.Context, pk string, pending []que
 	for _, q := range pending {
 		if q.IdemHash != "" && !seen[q.IdemHash] {
 			seen[q.IdemHash] = true
-			keys = append(keys, key(pk, idempotencySK(q.IdemHash)))
+			keys = append(keys, key(idempotencyPK(pk, q.IdemHash), idempotencySK()))
 		}
 	}
 	items, err := s.batchGet(ctx, keys, true, "")
@@ -607,7 +608,7 @@ func (s *Store) idempotencyRecords(ctx context.Context, pk string, pending []que
 		if err := attributevalue.UnmarshalMap(it, &rec); err != nil {
 			return nil, err
 		}
-		out[rec.SK[len(idempotencySK("")):]] = rec
+		out[strings.TrimPrefix(rec.PK, idempotencyPK(pk, ""))] = rec
 	}
 	return out, nil
 }

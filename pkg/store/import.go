@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -22,7 +23,7 @@ type ImportedScore struct {
 }
 
 // ImportBoard creates a new board holding new teams with the given scores, in bulk: the
-// teams, their memberships, their entries and the rank tree are written with batch
+// teams, their memberships and the rank tree are written with batch
 // writes, not one transaction per team, so a board of 100,000 teams loads in a minute
 // rather than hours. It is for migrating a board from elsewhere (and for benchmarks). The
 // leaderboard item is written last, so the board is invisible until it is complete;
@@ -39,7 +40,7 @@ func (s *Store) ImportBoard(ctx context.Context, tenant, name string, settings S
 		teamIDs[i] = id
 		score := sc.Score
 		m := memberItem{
-			PK: pk, SK: memberSK(id), Type: "member", TeamID: id, TeamName: sc.TeamName, JoinedAt: stamp(now),
+			PK: memberPK(pk, id), SK: memberSK(id), Type: "member", TeamID: id, TeamName: sc.TeamName, JoinedAt: stamp(now),
 			Score: &score, ReachedAt: now.UnixMilli(), UpdatedAt: stamp(now),
 		}
 		keys[i] = rankKey(settings.SortOrder, score, m.ReachedAt, id)
@@ -47,7 +48,6 @@ func (s *Store) ImportBoard(ctx context.Context, tenant, name string, settings S
 			teamItem{PK: tenantPK(tenant), SK: teamSK(id), Type: "team", TeamID: id, Name: sc.TeamName,
 				CreatedAt: stamp(now), ModifiedAt: stamp(now), Boards: []string{boardID}},
 			m,
-			entryItem{PK: pk, SK: entrySK(keys[i]), Type: "entry", TeamID: id, TeamName: sc.TeamName, Score: score, UpdatedAt: stamp(now)},
 		} {
 			av, err := attributevalue.MarshalMap(v)
 			if err != nil {
@@ -56,17 +56,22 @@ func (s *Store) ImportBoard(ctx context.Context, tenant, name string, settings S
 			items = append(items, av)
 		}
 	}
+	order := make([]int, len(keys))
+	for i := range order {
+		order[i] = i
+	}
 	packed := make([]string, len(keys))
 	for i, k := range keys {
 		packed[i] = treeKey(k)
 	}
-	slices.Sort(packed)
-	root, tree := ranktree.Build(packed, 1, s.shape)
+	slices.SortFunc(order, func(a, b int) int { return strings.Compare(packed[a], packed[b]) })
+	sortedKeys, names := make([]string, len(keys)), make([]string, len(keys))
+	for i, j := range order {
+		sortedKeys[i], names[i] = packed[j], scores[j].TeamName
+	}
+	root, tree := ranktree.Build(sortedKeys, names, 1, s.shape)
 	for id, n := range tree {
-		items = append(items, map[string]types.AttributeValue{
-			"PK": &types.AttributeValueMemberS{Value: pk}, "SK": &types.AttributeValueMemberS{Value: nodeSK(uint64(id))},
-			"type": &types.AttributeValueMemberS{Value: "node"}, "node": &types.AttributeValueMemberB{Value: ranktree.Encode(n)},
-		})
+		items = append(items, nodeItem(pk, id, n))
 	}
 	head, err := attributevalue.MarshalMap(headItem{PK: pk, SK: headSK(), Type: "head", Ver: 1, Root: ranktree.Encode(root.Node), Next: int64(root.Next)})
 	if err != nil {

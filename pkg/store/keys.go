@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
+	"hash/fnv"
 	"strconv"
 	"strings"
 	"time"
@@ -12,13 +13,12 @@ import (
 // One function per key shape; no key is formatted anywhere else.
 //
 // Tenant partition   PK=TENANT#<tenant>           SK=TENANT | TEAM#<team> | LB#<board>
-// Board partition    PK=BOARD#<tenant>#<board>    SK=MEMBER#<team>
-//                                                 SK=E#<rankKey>         one per scored team, in rank order
-//                                                 SK=HEAD                the board's version and rank tree root (board.go)
-//                                                 SK=T#<nodeId>          a node of the rank tree (package ranktree)
+// Board partition    PK=BOARD#<tenant>#<board>    SK=HEAD                the board's version and rank tree root (board.go)
 //                                                 SK=LOG                 the rest of a batch applied in several commits
 //                                                 SK=LEASE               which submit combines the inbox (combine.go)
-//                                                 SK=IDEM#<hash>         answers of submits with an Idempotency-Key
+// Board members      PK=MEMBERS#<tenant>#<board>#<0-15>   SK=MEMBER#<team>
+// Board rank tree    PK=TREE#<tenant>#<board>#<0-15>      SK=T#<nodeId>   (package ranktree)
+// Idempotency        PK=IDEM#<tenant>#<board>#<hash>      SK=IDEM   answers of submits with an Idempotency-Key
 // Board inbox        PK=INBOX#<tenant>#<board>#<shard>  SK=<id>   a queued submit (combine.go)
 // Check sample       PK=CHECK#<hour>              SK=<tenant>#<board>  boards written that hour (check.go)
 // Client             PK=CLIENT#<clientId>         SK=CLIENT
@@ -43,11 +43,51 @@ func cursorKeySK() string                 { return "v1" }
 func teamSKPrefix() string        { return teamSK("") }
 func leaderboardSKPrefix() string { return leaderboardSK("") }
 
-func entrySK(rankKey string) string { return "E#" + rankKey }
-func headSK() string                { return "HEAD" }
-func nodeSK(id uint64) string       { return fmt.Sprintf("T#%d", id) }
-func batchLogSK() string            { return "LOG" }
-func leaseSK() string               { return "LEASE" }
+func headSK() string      { return "HEAD" }
+func batchLogSK() string  { return "LOG" }
+func leaseSK() string     { return "LEASE" }
+func idempotencySK() string { return "IDEM" }
+
+// A busy board's writes go to several partition keys, so that none of them nears one
+// key's budget (1,000 write units a second): its members to memberShards keys by team,
+// its tree nodes to treeShards keys by node id, each idempotency record to a key of its
+// own, its queued submits to inboxShards keys. Only HEAD, LEASE and LOG stay in the
+// board's own partition.
+const (
+	memberShards = 16
+	treeShards   = 16
+)
+
+// boardSuffix is what every partition key of a board ends with: "#<tenant>#<board>".
+func boardSuffix(boardPK string) string { return strings.TrimPrefix(boardPK, "BOARD") }
+
+// memberPK is the partition of a team's member item on a board.
+func memberPK(boardPK, team string) string {
+	return "MEMBERS" + boardSuffix(boardPK) + "#" + strconv.Itoa(shardOf(team, memberShards))
+}
+
+// memberShardPK is one of a board's member partitions.
+func memberShardPK(boardPK string, shard int) string {
+	return "MEMBERS" + boardSuffix(boardPK) + "#" + strconv.Itoa(shard)
+}
+
+// nodePK and nodeSK are a rank tree node's key.
+func nodePK(boardPK string, id uint64) string {
+	return treeShardPK(boardPK, int(id%treeShards))
+}
+func treeShardPK(boardPK string, shard int) string {
+	return "TREE" + boardSuffix(boardPK) + "#" + strconv.Itoa(shard)
+}
+func nodeSK(id uint64) string { return fmt.Sprintf("T#%d", id) }
+
+// idempotencyPK is the partition of one Idempotency-Key's record on a board.
+func idempotencyPK(boardPK, hash string) string { return "IDEM" + boardSuffix(boardPK) + "#" + hash }
+
+func shardOf(s string, n int) int {
+	h := fnv.New32a()
+	h.Write([]byte(s))
+	return int(h.Sum32() % uint32(n))
+}
 
 // checkPK is the partition of the boards sampled for checking in one UTC hour.
 func checkPK(hour time.Time) string       { return "CHECK#" + hour.UTC().Format("2006-01-02T15") }
@@ -55,9 +95,8 @@ func checkSK(tenant, board string) string { return tenant + "#" + board }
 
 // inboxPK is one of the partitions that hold a board's queued requests (combine.go).
 func inboxPK(boardPK string, shard int) string {
-	return "INBOX" + strings.TrimPrefix(boardPK, "BOARD") + "#" + strconv.Itoa(shard)
+	return "INBOX" + boardSuffix(boardPK) + "#" + strconv.Itoa(shard)
 }
-func idempotencySK(hash string) string { return "IDEM#" + hash }
 
 // maxScore bounds every score; see api.MaxScore.
 const maxScore = 1<<53 - 1

@@ -14,8 +14,8 @@ import (
 	"github.com/leaderboardapi/leaderboard/pkg/reqlog"
 )
 
-// memberItem is a team's place on a board: its name (copied here so that entries can
-// carry it), and its score and when it reached it, once it has one. Ver changes with
+// memberItem is a team's place on a board: its name (copied here and beside its key in
+// the rank tree, so that rankings can show it), and its score and when it reached it, once it has one. Ver changes with
 // every write, so that writes conditioned on it never act on a stale read.
 type memberItem struct {
 	PK        string `dynamodbav:"PK"`
@@ -37,7 +37,7 @@ func (s *Store) joinItems(tenant, boardID string, teams []teamItem, now time.Tim
 	items := make([]types.TransactWriteItem, 0, 2*len(teams))
 	for _, t := range teams {
 		member, err := attributevalue.MarshalMap(memberItem{
-			PK: boardPK(tenant, boardID), SK: memberSK(t.TeamID), Type: "member", TeamID: t.TeamID, TeamName: t.Name, JoinedAt: stamp(now),
+			PK: memberPK(boardPK(tenant, boardID), t.TeamID), SK: memberSK(t.TeamID), Type: "member", TeamID: t.TeamID, TeamName: t.Name, JoinedAt: stamp(now),
 		})
 		if err != nil {
 			return nil, fmt.Errorf("marshal member: %w", err)
@@ -146,7 +146,7 @@ func (s *Store) RemoveTeam(ctx context.Context, tenant, boardID, team string) er
 // renamed or deleted between the read and the write.
 const maxAttempts = 100
 
-// leave removes a member, its entry and its place in the rank tree, lowers the board's
+// leave removes a member and its place in the rank tree, lowers the board's
 // member count and drops the board from the team's boards set, in one board commit.
 // With mustBeMember a missing board or member is an error; without (a team being
 // deleted), there is only the team's record of the board left to drop.
@@ -160,7 +160,7 @@ func (s *Store) leave(ctx context.Context, tenant, boardID, team string, mustBeM
 			}
 			c.add(
 				types.TransactWriteItem{Delete: &types.Delete{
-					TableName: &s.table, Key: key(b.pk, memberSK(team)),
+					TableName: &s.table, Key: key(memberPK(b.pk, team), memberSK(team)),
 					ConditionExpression:       aws.String("ver = :ver"),
 					ExpressionAttributeValues: map[string]types.AttributeValue{":ver": number(m.Ver)},
 				}},
@@ -177,7 +177,6 @@ func (s *Store) leave(ctx context.Context, tenant, boardID, team string, mustBeM
 				if err := c.tree.Delete(ctx, treeKey(k)); err != nil {
 					return fmt.Errorf("team %s leaves %s: %w", team, k, s.treeError(ctx, c, team, m.Ver, err))
 				}
-				c.add(types.TransactWriteItem{Delete: &types.Delete{TableName: &s.table, Key: key(b.pk, entrySK(k))}})
 			}
 			return nil
 		})
@@ -209,8 +208,9 @@ func (s *Store) forgetBoard(ctx context.Context, tenant, team, boardID string) e
 	return nil
 }
 
-// renameOnBoards copies a team's new name onto its member items and entries, board by
-// board, so rankings show it. Each board is one board commit.
+// renameOnBoards copies a team's new name onto its member items, board by board, so
+// rankings show it. Each board is one board commit, so that a batch holding a board's
+// lock (which counts on its members' ver) is never overtaken.
 func (s *Store) renameOnBoards(ctx context.Context, tenant, team, name string, boards []string) error {
 	for _, boardID := range boards {
 		b, err := s.board(ctx, tenant, boardID)
@@ -226,7 +226,7 @@ func (s *Store) renameOnBoards(ctx context.Context, tenant, team, name string, b
 				return err
 			}
 			c.add(types.TransactWriteItem{Update: &types.Update{
-				TableName: &s.table, Key: key(b.pk, memberSK(team)),
+				TableName: &s.table, Key: key(memberPK(b.pk, team), memberSK(team)),
 				UpdateExpression:    aws.String("SET teamName = :name ADD ver :one"),
 				ConditionExpression: aws.String("ver = :ver"),
 				ExpressionAttributeValues: map[string]types.AttributeValue{
@@ -234,12 +234,7 @@ func (s *Store) renameOnBoards(ctx context.Context, tenant, team, name string, b
 				},
 			}})
 			if m.Score != nil {
-				c.add(types.TransactWriteItem{Update: &types.Update{
-					TableName: &s.table, Key: key(b.pk, entrySK(b.key(m))),
-					UpdateExpression:          aws.String("SET teamName = :name"),
-					ConditionExpression:       aws.String("attribute_exists(PK)"),
-					ExpressionAttributeValues: map[string]types.AttributeValue{":name": &types.AttributeValueMemberS{Value: name}},
-				}})
+				return c.tree.Set(ctx, treeKey(b.key(m)), name)
 			}
 			return nil
 		})
@@ -256,8 +251,8 @@ func (s *Store) renameOnBoards(ctx context.Context, tenant, team, name string, b
 // deleteMargin is the time DeleteLeaderboard keeps in hand before the request's deadline.
 const deleteMargin = 2 * time.Second
 
-// DeleteLeaderboard deletes a board and everything in its partition: memberships,
-// entries, rank tree, idempotency records. One transaction first marks the leaderboard
+// DeleteLeaderboard deletes a board and everything of it: HEAD, memberships, rank tree,
+// queued submits (idempotency records expire on their own). One transaction first marks the leaderboard
 // and its HEAD as deleting, so the board reads as missing from then on and no board
 // commit can succeed after it (each is conditioned on HEAD). Then strongly consistent
 // Queries sweep the partition until it is empty, and the leaderboard item goes last.
@@ -292,28 +287,42 @@ func (s *Store) DeleteLeaderboard(ctx context.Context, tenant, boardID string) (
 	if err != nil {
 		return false, fmt.Errorf("mark leaderboard %s deleting: %w", boardID, err)
 	}
-	for {
-		if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < deleteMargin {
-			return false, nil
-		}
-		page, err := s.db.Query(ctx, &dynamodb.QueryInput{
-			TableName:                 &s.table,
-			KeyConditionExpression:    aws.String("PK = :pk"),
-			ExpressionAttributeValues: map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: pk}},
-			ProjectionExpression:      aws.String("PK, SK"),
-			ConsistentRead:            aws.Bool(true),
-			Limit:                     aws.Int32(250),
-			ReturnConsumedCapacity:    total,
-		})
-		if err != nil {
-			return false, fmt.Errorf("%w: list board items: %w", ErrUnfinished, err)
-		}
-		reqlog.AddRead(ctx, capacity(page.ConsumedCapacity)...)
-		if len(page.Items) == 0 {
-			break
-		}
-		if err := s.deleteAll(ctx, page.Items); err != nil {
-			return false, fmt.Errorf("%w: %w", ErrUnfinished, err)
+	// The board's own partition, then its members', tree's and inbox's. Idempotency
+	// records, one partition each, are left to their TTL.
+	parts := []string{pk}
+	for i := range memberShards {
+		parts = append(parts, memberShardPK(pk, i))
+	}
+	for i := range treeShards {
+		parts = append(parts, treeShardPK(pk, i))
+	}
+	for i := range inboxShards {
+		parts = append(parts, inboxPK(pk, i))
+	}
+	for _, part := range parts {
+		for {
+			if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < deleteMargin {
+				return false, nil
+			}
+			page, err := s.db.Query(ctx, &dynamodb.QueryInput{
+				TableName:                 &s.table,
+				KeyConditionExpression:    aws.String("PK = :pk"),
+				ExpressionAttributeValues: map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: part}},
+				ProjectionExpression:      aws.String("PK, SK"),
+				ConsistentRead:            aws.Bool(true),
+				Limit:                     aws.Int32(250),
+				ReturnConsumedCapacity:    total,
+			})
+			if err != nil {
+				return false, fmt.Errorf("%w: list board items: %w", ErrUnfinished, err)
+			}
+			reqlog.AddRead(ctx, capacity(page.ConsumedCapacity)...)
+			if len(page.Items) == 0 {
+				break
+			}
+			if err := s.deleteAll(ctx, page.Items); err != nil {
+				return false, fmt.Errorf("%w: %w", ErrUnfinished, err)
+			}
 		}
 	}
 	del, err := s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{

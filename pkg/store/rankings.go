@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -18,8 +17,8 @@ import (
 const MaxAround = 50
 
 // Every read below runs on one version of the board (see board.go): ranks, pages and
-// windows are exact as of the moment HEAD was read. Team names come from the entries,
-// which carry the name as of the team's last score or rename.
+// windows, and the team names the tree keeps beside its keys, are exact as of the moment
+// HEAD was read.
 
 // rankOf returns a member's rank, or ErrNotRanked if it has no score.
 func (s *Store) rankOf(ctx context.Context, b board, team string) (Ranked, error) {
@@ -87,17 +86,23 @@ func (s *Store) TeamRank(ctx context.Context, tenant, boardID, team string, arou
 		}
 		k := treeKey(b.key(m))
 		// Up to 2*around on each side, to fill one side from the other at an edge.
-		var above, below []string
-		if err := v.tree.Descend(ctx, k, func(key string) bool { above = append(above, key); return len(above) < 2*around }); err != nil {
+		var above, below []named
+		if err := v.tree.Descend(ctx, k, func(key, name string) bool {
+			above = append(above, named{key, name})
+			return len(above) < 2*around
+		}); err != nil {
 			return err
 		}
-		if err := v.tree.Ascend(ctx, k+"\x00", func(key string) bool { below = append(below, key); return len(below) < 2*around }); err != nil {
+		if err := v.tree.Ascend(ctx, k+"\x00", func(key, name string) bool {
+			below = append(below, named{key, name})
+			return len(below) < 2*around
+		}); err != nil {
 			return err
 		}
 		nb := min(len(below), around)
 		na := min(len(above), 2*around-nb)
 		nb = min(len(below), 2*around-na)
-		keys := make([]string, 0, na+nb)
+		keys := make([]named, 0, na+nb)
 		for i := na - 1; i >= 0; i-- {
 			keys = append(keys, above[i])
 		}
@@ -110,7 +115,7 @@ func (s *Store) TeamRank(ctx context.Context, tenant, boardID, team string, arou
 			}
 			ordinal = before + 1
 		}
-		all := append(append(append([]string{}, keys[:na]...), k), keys[na:]...)
+		all := append(append(append([]named{}, keys[:na]...), named{k, m.TeamName}), keys[na:]...)
 		ranked, err := s.rankKeys(ctx, v, all, ordinal-int64(na))
 		if err != nil {
 			return err
@@ -140,14 +145,17 @@ func (s *Store) Rankings(ctx context.Context, tenant, boardID string, limit int,
 		if after != "" {
 			from = treeKey(after) + "\x00"
 		}
-		var keys []string
-		if err := v.tree.Ascend(ctx, from, func(k string) bool { keys = append(keys, k); return len(keys) <= limit }); err != nil {
+		var keys []named
+		if err := v.tree.Ascend(ctx, from, func(k, name string) bool {
+			keys = append(keys, named{k, name})
+			return len(keys) <= limit
+		}); err != nil {
 			return err
 		}
 		next = ""
 		if len(keys) > limit {
 			keys = keys[:limit]
-			next = rankKeyOf(keys[limit-1])
+			next = rankKeyOf(keys[limit-1].key)
 		}
 		if len(keys) == 0 {
 			page = nil
@@ -155,7 +163,7 @@ func (s *Store) Rankings(ctx context.Context, tenant, boardID string, limit int,
 		}
 		first := int64(1)
 		if after != "" {
-			before, _, err := v.tree.Rank(ctx, keys[0])
+			before, _, err := v.tree.Rank(ctx, keys[0].key)
 			if err != nil {
 				return err
 			}
@@ -168,16 +176,16 @@ func (s *Store) Rankings(ctx context.Context, tenant, boardID string, limit int,
 	return page, next, err
 }
 
-// rankKeys ranks consecutive tree keys of the view whose first has ordinal rank first,
-// and names their teams.
-func (s *Store) rankKeys(ctx context.Context, v *view, keys []string, first int64) ([]Ranked, error) {
+// named is a tree key and the team name beside it.
+type named struct{ key, name string }
+
+// rankKeys ranks consecutive tree keys of the view whose first has ordinal rank first.
+func (s *Store) rankKeys(ctx context.Context, v *view, keys []named, first int64) ([]Ranked, error) {
 	out := make([]Ranked, len(keys))
-	rks := make([]string, len(keys))
 	for i, k := range keys {
-		rk := rankKeyOf(k)
-		rks[i] = rk
+		rk := rankKeyOf(k.key)
 		out[i] = Ranked{
-			Rank: first + int64(i), TeamID: rankKeyTeam(rk), Score: rankKeyScore(v.b.settings.SortOrder, rk),
+			Rank: first + int64(i), TeamID: rankKeyTeam(rk), TeamName: k.name, Score: rankKeyScore(v.b.settings.SortOrder, rk),
 			UpdatedAt: time.UnixMilli(rankKeyAt(rk)).UTC(),
 		}
 		if v.b.settings.RankMode == RankCompetition {
@@ -192,42 +200,7 @@ func (s *Store) rankKeys(ctx context.Context, v *view, keys []string, first int6
 			out[i].Rank = r
 		}
 	}
-	names, err := s.entryNames(ctx, v.b.pk, rks[0], rks[len(rks)-1])
-	if err != nil {
-		return nil, err
-	}
-	for i := range out {
-		out[i].TeamName = names[rks[i]]
-	}
-	for i := range out {
-		if out[i].TeamName != "" {
-			continue
-		}
-		// An entry of the version read that this Query did not show (it may show part of
-		// a later commit): the member has the name.
-		m, err := s.getMember(ctx, v.b.pk, out[i].TeamID)
-		if err != nil {
-			return nil, err
-		}
-		out[i].TeamName = m.TeamName
-	}
 	return out, nil
-}
-
-// entryNames reads the team names of the entries with rank keys in [lo, hi].
-func (s *Store) entryNames(ctx context.Context, pk, lo, hi string) (map[string]string, error) {
-	names := map[string]string{}
-	err := s.queryRange(ctx, pk, entrySK(lo), entrySK(hi), true, func(items []map[string]types.AttributeValue) error {
-		for _, it := range items {
-			var e entryItem
-			if err := attributevalue.UnmarshalMap(it, &e); err != nil {
-				return fmt.Errorf("unmarshal entry: %w", err)
-			}
-			names[e.rankKey()] = e.TeamName
-		}
-		return nil
-	})
-	return names, err
 }
 
 func validRankKey(k string) bool {
@@ -240,38 +213,6 @@ func validRankKey(k string) bool {
 		}
 	}
 	return true
-}
-
-// CountedRank is the rank of a team found the way DynamoDB users usually do without a
-// tree: by counting every entry ahead of it. It reads in proportion to the rank and
-// exists only to be compared with the tree (make bench).
-func (s *Store) CountedRank(ctx context.Context, tenant, boardID, team string) (int64, error) {
-	b, err := s.board(ctx, tenant, boardID)
-	if err != nil {
-		return 0, err
-	}
-	m, err := s.getMember(ctx, b.pk, team)
-	if err != nil {
-		return 0, err
-	}
-	if m.Score == nil {
-		return 0, ErrNotRanked
-	}
-	in := s.between(b.pk, entrySK(""), entrySK(b.key(m)))
-	in.Select = types.SelectCount
-	var n int64
-	for {
-		out, err := s.db.Query(ctx, in)
-		if err != nil {
-			return 0, fmt.Errorf("count entries: %w", err)
-		}
-		reqlog.AddRead(ctx, capacity(out.ConsumedCapacity)...)
-		n += int64(out.Count)
-		if out.LastEvaluatedKey == nil {
-			return n, nil
-		}
-		in.ExclusiveStartKey = out.LastEvaluatedKey
-	}
 }
 
 // between is a strongly consistent Query of partition pk for sort keys in [lo, hi], in

@@ -67,23 +67,6 @@ var (
 // idempotencyTTL is how long the answer to a submit made with an Idempotency-Key is kept.
 const idempotencyTTL = 24 * time.Hour
 
-// entryItem is one scored team in rank order; rankings pages read only these.
-type entryItem struct {
-	PK        string `dynamodbav:"PK"`
-	SK        string `dynamodbav:"SK"`
-	Type      string `dynamodbav:"type"`
-	TeamID    string `dynamodbav:"teamId"`
-	TeamName  string `dynamodbav:"teamName"`
-	Score     int64  `dynamodbav:"score"`
-	UpdatedAt string `dynamodbav:"updatedAt"`
-}
-
-func (e entryItem) rankKey() string { return strings.TrimPrefix(e.SK, entrySK("")) }
-
-func (e entryItem) ranked(rank int64) Ranked {
-	return Ranked{Rank: rank, TeamID: e.TeamID, TeamName: e.TeamName, Score: e.Score, UpdatedAt: parseStamp(e.UpdatedAt)}
-}
-
 // board is what scoring needs to know of a leaderboard.
 type board struct {
 	tenant, id string
@@ -344,29 +327,21 @@ func (s *Store) applyUpdates(ctx context.Context, c *commit, plan []update, rese
 	}
 }
 
-// applyUpdate moves one team in the tree and adds its member and entry writes.
+// applyUpdate moves one team in the tree and adds its member's write.
 func (s *Store) applyUpdate(ctx context.Context, c *commit, u update) error {
 	newKey := u.key(c.b)
 	if u.OldKey != "" {
 		if err := c.tree.Delete(ctx, treeKey(u.OldKey)); err != nil {
 			return fmt.Errorf("team %s leaves %s: %w", u.TeamID, u.OldKey, s.treeError(ctx, c, u.TeamID, u.Ver, err))
 		}
-		c.add(types.TransactWriteItem{Delete: &types.Delete{TableName: &s.table, Key: key(c.b.pk, entrySK(u.OldKey))}})
 	}
-	if err := c.tree.Insert(ctx, treeKey(newKey)); err != nil {
+	if err := c.tree.Insert(ctx, treeKey(newKey), u.Name); err != nil {
 		return fmt.Errorf("team %s enters %s: %w", u.TeamID, newKey, s.treeError(ctx, c, u.TeamID, u.Ver, err))
 	}
-	entry, err := attributevalue.MarshalMap(entryItem{
-		PK: c.b.pk, SK: entrySK(newKey), Type: "entry", TeamID: u.TeamID, TeamName: u.Name, Score: u.Score, UpdatedAt: u.UpdatedAt,
-	})
-	if err != nil {
-		return fmt.Errorf("marshal entry: %w", err)
-	}
 	c.add(
-		types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: entry}},
 		types.TransactWriteItem{Update: &types.Update{
 			TableName:           &s.table,
-			Key:                 key(c.b.pk, memberSK(u.TeamID)),
+			Key:                 key(memberPK(c.b.pk, u.TeamID), memberSK(u.TeamID)),
 			UpdateExpression:    aws.String("SET score = :score, reachedAt = :at, updatedAt = :updated ADD ver :one"),
 			ConditionExpression: aws.String("ver = :ver"),
 			ExpressionAttributeValues: map[string]types.AttributeValue{
@@ -494,7 +469,7 @@ func (s *Store) getMembers(ctx context.Context, pk string, teams []string) (map[
 	for _, t := range teams {
 		out[t] = nil
 		if ValidID(t) {
-			keys = append(keys, key(pk, memberSK(t)))
+			keys = append(keys, key(memberPK(pk, t), memberSK(t)))
 		}
 	}
 	items, err := s.batchGet(ctx, keys, true, "")
@@ -683,7 +658,7 @@ func (s *Store) getMember(ctx context.Context, pk, team string) (memberItem, err
 	if !ValidID(team) {
 		return memberItem{}, ErrTeamNotFound
 	}
-	raw, err := s.getItem(ctx, pk, memberSK(team))
+	raw, err := s.getItem(ctx, memberPK(pk, team), memberSK(team))
 	if err != nil {
 		return memberItem{}, fmt.Errorf("get member %s: %w", team, err)
 	}
@@ -726,7 +701,7 @@ func newIdempotency(idempotencyKey string, subs []Submission) *idempotency {
 // read and stored.
 func (s *Store) loadIdempotency(ctx context.Context, b board, idem *idempotency) (done bool, answer []Ranked, err error) {
 	pk := b.pk
-	raw, err := s.getItem(ctx, pk, idempotencySK(idem.hash))
+	raw, err := s.getItem(ctx, idempotencyPK(pk, idem.hash), idempotencySK())
 	if err != nil {
 		return false, nil, fmt.Errorf("read idempotency record: %w", err)
 	}
@@ -755,7 +730,7 @@ func (s *Store) loadIdempotency(ctx context.Context, b board, idem *idempotency)
 	}
 	body, _ := json.Marshal(answer)
 	out, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: &s.table, Key: key(pk, idempotencySK(idem.hash)),
+		TableName: &s.table, Key: key(idempotencyPK(pk, idem.hash), idempotencySK()),
 		UpdateExpression:         aws.String("SET answer = :answer"),
 		ConditionExpression:      aws.String("#request = :req AND attribute_not_exists(answer)"),
 		ExpressionAttributeNames: map[string]string{"#request": "request"}, // a reserved word
@@ -777,7 +752,7 @@ func (s *Store) loadIdempotency(ctx context.Context, b board, idem *idempotency)
 // idempotencyPut creates the record of an idempotent request, with its answer if known,
 // on condition that no live record has the key.
 func (s *Store) idempotencyPut(pk string, idem *idempotency, answer []Ranked) types.TransactWriteItem {
-	rec := idempotencyRecord{PK: pk, SK: idempotencySK(idem.hash), Type: "idempotency", Request: idem.request,
+	rec := idempotencyRecord{PK: idempotencyPK(pk, idem.hash), SK: idempotencySK(), Type: "idempotency", Request: idem.request,
 		ExpiresAt: s.now().Add(idempotencyTTL).Unix()}
 	if answer != nil {
 		body, _ := json.Marshal(answer)

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"fmt"
 	"errors"
 	"slices"
 	"sync/atomic"
@@ -151,19 +152,22 @@ func TestCreateLeaderboardUnknownTeams(t *testing.T) {
 
 func memberCount(t *testing.T, client *dynamodb.Client, table, tenant, board string) int {
 	t.Helper()
-	out, err := client.Query(context.Background(), &dynamodb.QueryInput{
-		TableName:              &table,
-		KeyConditionExpression: aws.String("PK = :pk AND begins_with(SK, :m)"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk": &types.AttributeValueMemberS{Value: "BOARD#" + tenant + "#" + board},
-			":m":  &types.AttributeValueMemberS{Value: "MEMBER#"},
-		},
-		ConsistentRead: aws.Bool(true),
-	})
-	if err != nil {
-		t.Fatal(err)
+	n := 0
+	for shard := range 16 {
+		out, err := client.Query(context.Background(), &dynamodb.QueryInput{
+			TableName:              &table,
+			KeyConditionExpression: aws.String("PK = :pk"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{
+				":pk": &types.AttributeValueMemberS{Value: fmt.Sprintf("MEMBERS#%s#%s#%d", tenant, board, shard)},
+			},
+			ConsistentRead: aws.Bool(true),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		n += int(out.Count)
 	}
-	return int(out.Count)
+	return n
 }
 
 func TestDeleteTeamLeavesEveryBoard(t *testing.T) {
