@@ -43,9 +43,9 @@ func cursorKeySK() string                 { return "v1" }
 func teamSKPrefix() string        { return teamSK("") }
 func leaderboardSKPrefix() string { return leaderboardSK("") }
 
-func headSK() string      { return "HEAD" }
-func batchLogSK() string  { return "LOG" }
-func leaseSK() string     { return "LEASE" }
+func headSK() string        { return "HEAD" }
+func batchLogSK() string    { return "LOG" }
+func leaseSK() string       { return "LEASE" }
 func idempotencySK() string { return "IDEM" }
 
 // A busy board's writes go to several partition keys, so that none of them nears one
