@@ -187,6 +187,9 @@ func (r *recorder) client(base *dynamodb.Client) *dynamodb.Client {
 // iamActions maps an API call to the IAM actions it needs: a transaction needs the
 // action of each kind of item in it, not one of its own.
 func iamActions(op string, params any) []string {
+	if _, ok := params.(*dynamodb.TransactGetItemsInput); ok {
+		return []string{"dynamodb:GetItem"}
+	}
 	tx, ok := params.(*dynamodb.TransactWriteItemsInput)
 	if !ok {
 		return []string{"dynamodb:" + op}

@@ -244,9 +244,16 @@ var errIdempotencyRace = errors.New("idempotency record changed")
 // the items to write besides HEAD and the tree; if it adds none and changes nothing in
 // the tree, nothing is written. It returns the commit as written.
 func (s *Store) commitBoard(ctx context.Context, b board, build func(ctx context.Context, c *commit) error) (*commit, error) {
+	return s.commitBoardAs(ctx, b, build, true)
+}
+
+// commitBoardAs is commitBoard; with finish false, a commit that finds a batch's lock
+// expired waits for someone else to finish the batch instead of finishing it itself:
+// for the functions whose IAM policy grants only what their own writes need.
+func (s *Store) commitBoardAs(ctx context.Context, b board, build func(ctx context.Context, c *commit) error, finish bool) (*commit, error) {
 	deadline := time.Now().Add(commitBudget)
 	for attempt := 0; ; attempt++ {
-		c, err := s.tryCommit(ctx, b, build)
+		c, err := s.tryCommit(ctx, b, build, finish)
 		if err == nil {
 			return c, nil
 		}
@@ -262,13 +269,13 @@ func (s *Store) commitBoard(ctx context.Context, b board, build func(ctx context
 	}
 }
 
-func (s *Store) tryCommit(ctx context.Context, b board, build func(ctx context.Context, c *commit) error) (*commit, error) {
+func (s *Store) tryCommit(ctx context.Context, b board, build func(ctx context.Context, c *commit) error, finish bool) (*commit, error) {
 	v, err := s.openView(ctx, b)
 	if err != nil {
 		return nil, err
 	}
 	if v.head.Lock != 0 {
-		if s.now().UnixMilli() < v.head.Lock {
+		if !finish || time.Now().UnixMilli() < v.head.Lock {
 			return nil, errLocked
 		}
 		// The batch's writer stopped half-way: finish its batch first.
@@ -322,7 +329,7 @@ func (s *Store) writeCommit(ctx context.Context, c *commit) error {
 	for _, id := range changes.Delete {
 		items = append(items, types.TransactWriteItem{Delete: &types.Delete{TableName: &s.table, Key: key(nodePK(c.b.pk, uint64(id)), nodeSK(uint64(id)))}})
 	}
-	if ver%checkEvery == 1 {
+	if ver%checkEvery == 1 && len(items)+len(c.items) < maxTransactItems {
 		items = append(items, s.sampleForCheck(c.b))
 	}
 	offset := len(items)
@@ -438,7 +445,14 @@ func retryable(err error) bool {
 	case cancelReasons(err) != nil:
 		// Cancelled: nothing was applied. A failed condition means another commit got in
 		// first (HEAD's version, or a member's ver, changed); the rest are conflicts and
-		// throttling.
+		// throttling. Anything else (a validation error) would fail again.
+		for _, r := range cancelReasons(err) {
+			switch r {
+			case "", "None", reasonConditionFailed, "TransactionConflict", "ThrottlingError":
+			default:
+				return false
+			}
+		}
 		return true
 	default:
 		return transient(err) && notCancelled(err)

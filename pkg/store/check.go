@@ -330,8 +330,9 @@ func (s *Store) rebuildTree(ctx context.Context, b board) error {
 	}
 	stamp := uint64(v.head.Ver) + 1
 	root, built := ranktree.Build(keys, values, stamp, s.shape)
-	// Build numbers nodes from 1; shift them past every ID in use.
-	shift := ranktree.ID(v.head.Next) - 1
+	// Build numbers nodes from 1; shift them far past every ID in use, so that they never
+	// meet the IDs commits hand out meanwhile if the lock lapses before this commits.
+	shift := ranktree.ID(v.head.Next) + 1<<40
 	fresh := make([]map[string]types.AttributeValue, 0, len(built))
 	var freshIDs []ranktree.ID
 	for id, n := range built {
@@ -353,13 +354,15 @@ func (s *Store) rebuildTree(ctx context.Context, b board) error {
 	c.tree = ranktree.Open(root, stamp, nodes{s: s, pk: b.pk}, s.shape)
 	c.add(types.TransactWriteItem{Delete: &types.Delete{TableName: &s.table, Key: key(b.pk, batchLogSK())}})
 	err = s.writeCommit(ctx, c)
-	gone := old
-	if err != nil {
-		gone = freshIDs
+	switch {
+	case err == nil:
+		return s.deleteNodes(ctx, b.pk, old)
+	case cancelReasons(err) != nil:
+		// Certainly not applied: the new nodes are nobody's.
+		s.deleteNodes(ctx, b.pk, freshIDs)
 	}
-	if derr := s.deleteNodes(ctx, b.pk, gone); derr != nil && err == nil {
-		err = derr
-	}
+	// Otherwise it may have been applied: leave both trees' nodes; the next repair or
+	// check sees which is live.
 	return err
 }
 

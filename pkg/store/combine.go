@@ -79,7 +79,7 @@ const (
 
 // refusal is a request the combiner refused, as stored in its inbox item.
 type refusal struct {
-	Kind   string   `json:"kind"` // "notMembers", "outOfRange", "idempotencyKeyReused", "tooBig"
+	Kind   string   `json:"kind"` // "notMembers", "outOfRange", "idempotencyKeyReused", "tooBig", "failed"
 	IDs    []string `json:"ids,omitempty"`
 	TeamID string   `json:"teamId,omitempty"`
 	Score  int64    `json:"score,omitempty"`
@@ -115,6 +115,8 @@ func (r refusal) err() error {
 		return &OutOfRangeError{TeamID: r.TeamID, Score: r.Score, Min: r.Min, Max: r.Max}
 	case "idempotencyKeyReused":
 		return ErrIdempotencyKeyReused
+	case "failed":
+		return fmt.Errorf("the request could not be applied: %w", ErrDrift)
 	default:
 		return errTooBigToQueue
 	}
@@ -139,7 +141,7 @@ func (s *Store) submitQueued(ctx context.Context, b board, subs []Submission, id
 			var err error
 			answer, err = s.buildSingle(ctx, c, subs, idem)
 			return err
-		})
+		}, true)
 		if err == nil || !retryable(err) {
 			return answer, err
 		}
@@ -157,9 +159,9 @@ func (s *Store) buildSingle(ctx context.Context, c *commit, subs []Submission, i
 	if err := p.add(subs); err != nil {
 		return nil, err
 	}
-	answer, rest, err := s.writePlan(ctx, c, p.updates(), p.state, subs, idem)
+	answer, rest, err := s.writePlan(ctx, c, p, subs, idem)
 	if err == nil && rest != nil {
-		err = errTooBig
+		err = errTooBigToQueue // a batch of several commits: submit applies it
 	}
 	return answer, err
 }
@@ -185,12 +187,13 @@ func (s *Store) takeLease(ctx context.Context, pk, holder string) (bool, error) 
 	now := time.Now()
 	out, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName: &s.table, Key: key(pk, leaseSK()),
-		UpdateExpression:         aws.String("SET holder = :me, #until = :until, #type = :type"),
+		UpdateExpression:         aws.String("SET holder = :me, #until = :until, #type = :type, expiresAt = :expires"),
 		ConditionExpression:      aws.String("attribute_not_exists(holder) OR holder = :me OR #until < :now"),
 		ExpressionAttributeNames: map[string]string{"#until": "until", "#type": "type"},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":me": &types.AttributeValueMemberS{Value: holder}, ":until": number(now.Add(leaseTTL).UnixMilli()),
 			":now": number(now.UnixMilli()), ":type": &types.AttributeValueMemberS{Value: "lease"},
+			":expires": number(now.Add(inboxTTL).Unix()),
 		},
 		ReturnConsumedCapacity: total,
 	})
@@ -208,18 +211,16 @@ func (s *Store) takeLease(ctx context.Context, pk, holder string) (bool, error) 
 }
 
 func (s *Store) dropLease(ctx context.Context, pk, holder string) {
-	out, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+	out, err := s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
 		TableName: &s.table, Key: key(pk, leaseSK()),
-		UpdateExpression:          aws.String("REMOVE holder, #until"),
 		ConditionExpression:       aws.String("holder = :me"),
-		ExpressionAttributeNames:  map[string]string{"#until": "until"},
 		ExpressionAttributeValues: map[string]types.AttributeValue{":me": &types.AttributeValueMemberS{Value: holder}},
 		ReturnConsumedCapacity:    total,
 	})
 	if err == nil {
 		reqlog.AddWrite(ctx, capacity(out.ConsumedCapacity)...)
 	}
-	// Otherwise the lease simply expires.
+	// Otherwise the lease simply expires (and the item, by TTL, if the board is gone).
 }
 
 // enqueue puts a request in the board's inbox and waits for its answer, combining for
@@ -257,35 +258,54 @@ func (s *Store) enqueue(ctx context.Context, b board, subs []Submission, idem *i
 	}
 
 	deadline := time.Now().Add(commitBudget)
-	for attempt := 0; ; attempt++ {
-		got, err := s.readQueued(ctx, item.PK, item.SK)
+	for {
+		answer, done, err := s.waitQueued(ctx, b, item, deadline)
+		if done {
+			return answer, err
+		}
 		if err != nil {
-			return nil, err
-		}
-		if got.State == stateDone {
-			return s.finishQueued(ctx, got)
-		}
-		if time.Now().After(deadline) {
-			return s.withdraw(ctx, item)
-		}
-		lease, err := s.readLease(ctx, b.pk)
-		if err != nil {
-			return nil, err
-		}
-		if !lease.live() {
-			if ok, err := s.takeLease(ctx, b.pk, item.SK); err != nil {
-				return nil, err
-			} else if ok {
-				if err := s.combine(ctx, b, item.SK); err != nil {
-					return nil, err
-				}
-				continue
+			// Whatever went wrong, the request must not stay behind to be applied later
+			// while its client hears it was not: take it back, or read its outcome.
+			if answer, werr := s.withdraw(context.WithoutCancel(ctx), item); !errors.Is(werr, ErrBusy) {
+				return answer, werr
 			}
-		}
-		if err := sleep(ctx, time.Duration(3+rand.IntN(5))*time.Millisecond); err != nil {
 			return nil, err
 		}
 	}
+}
+
+// waitQueued looks once at a queued request: done says whether it is answered (or, past
+// deadline, withdrawn). Without a live combiner it becomes the combiner.
+func (s *Store) waitQueued(ctx context.Context, b board, item queued, deadline time.Time) ([]Ranked, bool, error) {
+	got, err := s.readQueued(ctx, item.PK, item.SK)
+	if err != nil {
+		return nil, false, err
+	}
+	if got.State == stateDone {
+		answer, err := s.finishQueued(ctx, got)
+		return answer, true, err
+	}
+	if time.Now().After(deadline) {
+		answer, err := s.withdraw(ctx, item)
+		return answer, true, err
+	}
+	lease, err := s.readLease(ctx, b.pk)
+	if err != nil {
+		return nil, false, err
+	}
+	if !lease.live() {
+		ok, err := s.takeLease(ctx, b.pk, item.SK)
+		if err != nil {
+			return nil, false, err
+		}
+		if ok {
+			// A combiner that fails has still left every request it did not commit
+			// pending: its own is looked at again next time round.
+			_ = s.combine(ctx, b, item.SK)
+			return nil, false, nil
+		}
+	}
+	return nil, false, sleep(ctx, time.Duration(3+rand.IntN(5))*time.Millisecond)
 }
 
 func (s *Store) readQueued(ctx context.Context, pk, sk string) (queued, error) {
@@ -354,24 +374,18 @@ func (s *Store) withdraw(ctx context.Context, q queued) ([]Ranked, error) {
 	return nil, fmt.Errorf("queued request not applied in time: %w", ErrBusy)
 }
 
-// combine applies queued requests, as many per commit as fit, until the inbox is empty
-// or it has served long enough after its own request (own) was done.
+// combine applies queued requests, as many per commit as fit, while it holds the lease,
+// until the inbox is empty or it has served long enough after its own request (own)
+// was done.
 func (s *Store) combine(ctx context.Context, b board, own string) error {
 	defer s.dropLease(context.WithoutCancel(ctx), b.pk, own)
 	var ownDone time.Time
 	for {
-		if _, err := s.takeLease(ctx, b.pk, own); err != nil {
+		if ok, err := s.takeLease(ctx, b.pk, own); err != nil || !ok {
 			return err
 		}
-		pending, err := s.pendingRequests(ctx, b.pk)
-		if err != nil {
-			return err
-		}
-		if len(pending) == 0 {
-			return nil
-		}
-		done, err := s.commitCombined(ctx, b, pending)
-		if err != nil {
+		done, err := s.commitCombined(ctx, b)
+		if err != nil || len(done) == 0 {
 			return err
 		}
 		if ownDone.IsZero() && slices.Contains(done, own) {
@@ -383,33 +397,47 @@ func (s *Store) combine(ctx context.Context, b board, own string) error {
 	}
 }
 
-// pendingRequests reads the pending requests of every inbox shard, oldest first.
+// pendingRequests reads the pending requests of every inbox shard, oldest first. A
+// Query's Limit counts the items it reads before its filter, so each shard is read page
+// by page until it has given its share, or is done.
 func (s *Store) pendingRequests(ctx context.Context, pk string) ([]queued, error) {
 	var mu sync.Mutex
 	var all []queued
 	errs := make(chan error, inboxShards)
+	now := s.now().Unix()
 	for shard := range inboxShards {
 		go func() {
 			in := &dynamodb.QueryInput{
 				TableName:                &s.table,
 				KeyConditionExpression:   aws.String("PK = :pk"),
-				FilterExpression:         aws.String("#state = :pending"),
+				FilterExpression:         aws.String("#state = :pending AND expiresAt > :now"),
 				ExpressionAttributeNames: map[string]string{"#state": "state"},
 				ExpressionAttributeValues: map[string]types.AttributeValue{
 					":pk": &types.AttributeValueMemberS{Value: inboxPK(pk, shard)}, ":pending": &types.AttributeValueMemberS{Value: statePending},
+					":now": number(now),
 				},
 				ConsistentRead: aws.Bool(true), Limit: aws.Int32(maxCombined), ReturnConsumedCapacity: total,
 			}
-			out, err := s.db.Query(ctx, in)
-			if err == nil {
+			var mine []queued
+			var err error
+			for page := 0; page < 8 && len(mine) < maxCombined; page++ {
+				var out *dynamodb.QueryOutput
+				if out, err = s.db.Query(ctx, in); err != nil {
+					break
+				}
 				reqlog.AddRead(ctx, capacity(out.ConsumedCapacity)...)
 				var items []queued
-				if err = attributevalue.UnmarshalListOfMaps(out.Items, &items); err == nil {
-					mu.Lock()
-					all = append(all, items...)
-					mu.Unlock()
+				if err = attributevalue.UnmarshalListOfMaps(out.Items, &items); err != nil {
+					break
+				}
+				mine = append(mine, items...)
+				if in.ExclusiveStartKey = out.LastEvaluatedKey; in.ExclusiveStartKey == nil {
+					break
 				}
 			}
+			mu.Lock()
+			all = append(all, mine...)
+			mu.Unlock()
 			errs <- err
 		}()
 	}
@@ -434,11 +462,20 @@ func compareStrings(a, b string) int {
 }
 
 // commitCombined applies as many of the pending requests, oldest first, as one board
-// commit holds, and returns the SKs of the requests it marked done.
-func (s *Store) commitCombined(ctx context.Context, b board, pending []queued) ([]string, error) {
+// commit holds, and returns the SKs of the requests it marked done (none if the inbox
+// is empty). The inbox is read afresh for every attempt: a request another combiner
+// answered meanwhile is no longer pending.
+func (s *Store) commitCombined(ctx context.Context, b board) ([]string, error) {
 	var done []string
 	_, err := s.commitBoard(ctx, b, func(ctx context.Context, c *commit) error {
-		var err error
+		pending, err := s.pendingRequests(ctx, b.pk)
+		if err != nil {
+			return err
+		}
+		done = nil
+		if len(pending) == 0 {
+			return nil
+		}
 		done, err = s.buildCombined(ctx, c, pending)
 		return err
 	})
@@ -464,11 +501,27 @@ func (s *Store) buildCombined(ctx context.Context, c *commit, pending []queued) 
 	if err != nil {
 		return nil, err
 	}
-	// Take requests oldest first while the commit fits in one transaction.
-	for n := len(pending); n > 0; n = n * 2 / 3 {
+	// Take requests oldest first while the commit fits in one transaction. A team whose
+	// key the tree refuses (drift) fails the requests that name it, not the others.
+	failed := map[int]bool{}
+	for n := len(pending); n > 0; {
 		c.items = c.items[:0]
-		done, err := s.tryCombined(ctx, c, pending[:n], reqs[:n], members, stored)
-		if !errors.Is(err, errTooBig) {
+		done, err := s.tryCombined(ctx, c, pending[:n], reqs[:n], members, stored, failed)
+		var drift *driftError
+		switch {
+		case errors.As(err, &drift):
+			before := len(failed)
+			for i, subs := range reqs[:n] {
+				if slices.Contains(teams(subs), drift.team) {
+					failed[i] = true
+				}
+			}
+			if len(failed) == before {
+				return nil, err
+			}
+		case errors.Is(err, errTooBig):
+			n = n * 2 / 3
+		default:
 			return done, err
 		}
 	}
@@ -483,22 +536,31 @@ func (s *Store) buildCombined(ctx context.Context, c *commit, pending []queued) 
 }
 
 // tryCombined plans the given requests onto one commit; errTooBig if they do not fit.
-func (s *Store) tryCombined(ctx context.Context, c *commit, pending []queued, reqs [][]Submission, members map[string]*memberItem, stored map[string]idempotencyRecord) ([]string, error) {
+func (s *Store) tryCombined(ctx context.Context, c *commit, pending []queued, reqs [][]Submission, members map[string]*memberItem, stored map[string]idempotencyRecord, failed map[int]bool) ([]string, error) {
 	p := newPlanner(c.b, members, s.now())
 	type outcome struct {
 		refusal string
 		applied bool
+		skip    bool   // left pending: its key's batch is still being applied
 		stored  string // an answer an earlier request with the same key left
 	}
 	outcomes := make([]outcome, len(pending))
 	firstWithKey := map[string]int{}
 	for i, q := range pending {
+		if failed[i] {
+			r, _ := json.Marshal(refusal{Kind: "failed"})
+			outcomes[i].refusal = string(r)
+			continue
+		}
 		if q.IdemHash != "" {
 			if rec, ok := stored[q.IdemHash]; ok && rec.ExpiresAt >= s.now().Unix() {
-				if rec.Request != q.IdemRequest {
+				switch {
+				case rec.Request != q.IdemRequest:
 					r, _ := json.Marshal(refusal{Kind: "idempotencyKeyReused"})
 					outcomes[i].refusal = string(r)
-				} else {
+				case rec.Answer == "":
+					outcomes[i].skip = true
+				default:
 					outcomes[i].stored = rec.Answer
 				}
 				continue
@@ -516,7 +578,7 @@ func (s *Store) tryCombined(ctx context.Context, c *commit, pending []queued, re
 		if err := p.add(reqs[i]); err != nil {
 			r, ok := refusalOf(err)
 			if !ok {
-				return nil, err
+				r = refusal{Kind: "failed"}
 			}
 			body, _ := json.Marshal(r)
 			outcomes[i].refusal = string(body)
@@ -539,6 +601,8 @@ func (s *Store) tryCombined(ctx context.Context, c *commit, pending []queued, re
 	for i, q := range pending {
 		o := outcomes[i]
 		switch {
+		case o.skip:
+			continue
 		case o.refusal != "":
 			c.add(s.markDone(q, "", o.refusal))
 		case o.applied:

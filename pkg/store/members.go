@@ -220,7 +220,7 @@ func (s *Store) renameOnBoards(ctx context.Context, tenant, team, name string, b
 		if err != nil {
 			return err
 		}
-		_, err = s.commitBoard(ctx, b, func(ctx context.Context, c *commit) error {
+		_, err = s.commitBoardAs(ctx, b, func(ctx context.Context, c *commit) error {
 			m, err := s.getMember(ctx, b.pk, team)
 			if err != nil || m.TeamName == name {
 				return err
@@ -237,7 +237,7 @@ func (s *Store) renameOnBoards(ctx context.Context, tenant, team, name string, b
 				return c.tree.Set(ctx, treeKey(b.key(m)), name)
 			}
 			return nil
-		})
+		}, false)
 		if errors.Is(err, ErrNotFound) {
 			continue // the board or the membership went meanwhile
 		}

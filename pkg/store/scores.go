@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -139,14 +140,23 @@ func (s *Store) submit(ctx context.Context, b board, subs []Submission, idem *id
 		if err := p.add(subs); err != nil {
 			return err
 		}
-		answer, rest, err = s.writePlan(ctx, c, p.updates(), p.state, subs, idem)
+		answer, rest, err = s.writePlan(ctx, c, p, subs, idem)
 		return err
 	})
 	if err != nil || rest == nil {
 		return answer, err
 	}
 	// The batch goes on in further commits; this request drives them, and anyone who
-	// finds the lock expired helps.
+	// finds the lock expired helps. From here on the batch is written, or will be by
+	// whoever finishes it: a failure must not tell the client that nothing was.
+	answer, err = s.finishBatch(ctx, b, subs, idem)
+	if err != nil {
+		return nil, fmt.Errorf("%w: the batch is partly written and will be finished: %w", ErrOutcomeUnknown, err)
+	}
+	return answer, nil
+}
+
+func (s *Store) finishBatch(ctx context.Context, b board, subs []Submission, idem *idempotency) ([]Ranked, error) {
 	if err := s.settle(ctx, b); err != nil {
 		return nil, err
 	}
@@ -269,13 +279,14 @@ func (p *planner) updates() []update {
 // writePlan adds to c as much of plan as one transaction holds. If that is all of it,
 // it also adds the idempotency record and returns the answer. If not, it starts a
 // batch: HEAD is locked and the rest goes to the LOG item, for settle to apply.
-func (s *Store) writePlan(ctx context.Context, c *commit, plan []update, members map[string]*memberItem, subs []Submission, idem *idempotency) ([]Ranked, *batchLog, error) {
-	n, err := s.applyUpdates(ctx, c, plan, 2)
+func (s *Store) writePlan(ctx context.Context, c *commit, p *planner, subs []Submission, idem *idempotency) ([]Ranked, *batchLog, error) {
+	plan := p.updates()
+	n, err := s.applyUpdates(ctx, c, plan, 3)
 	if err != nil {
 		return nil, nil, err
 	}
 	if n == len(plan) {
-		answer, err := c.answer(ctx, subs, members)
+		answer, err := c.answer(ctx, subs, p.state)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -284,6 +295,12 @@ func (s *Store) writePlan(ctx context.Context, c *commit, plan []update, members
 			c.add(s.idempotencyPut(c.b.pk, idem, answer))
 		}
 		return answer, nil, nil
+	}
+	// The rest goes to the LOG with the members' ver as read, and this commit checks
+	// only the members it writes. Reads of separate items are not a snapshot together,
+	// so the members are first confirmed with TransactGetItems, which is.
+	if err := s.confirmMembers(ctx, c, p); err != nil {
+		return nil, nil, err
 	}
 	log := &batchLog{Rest: plan[n:], Subs: subs}
 	if idem != nil {
@@ -359,37 +376,45 @@ var ErrDrift = errors.New("the rank tree disagrees with the members")
 
 // treeError tells drift from a stale read when the tree refuses to move team's key.
 // The member was read after HEAD, and single-item reads are each serializable but not
-// together: the member may already show a commit whose HEAD write this commit's read
-// did not see yet. So the commit starts again unless, after a pause longer than a
-// transaction takes to become visible everywhere, HEAD is where it was and the member
-// too (same ver): then the tree is wrong.
+// together: the member may already show a commit whose HEAD this commit's read did not
+// see. TransactGetItems is a snapshot: if it shows HEAD at the version read and the
+// member at the ver read, the tree of that version (read by stamps) is wrong. Anything
+// else, a conflict included, starts the commit again.
 func (s *Store) treeError(ctx context.Context, c *commit, team string, ver int64, err error) error {
 	if !errors.Is(err, ranktree.ErrMissing) && !errors.Is(err, ranktree.ErrExists) {
 		return err
 	}
 	stale := fmt.Errorf("%w: %w", ranktree.ErrStale, err)
-	if serr := sleep(ctx, driftPause); serr != nil {
-		return serr
-	}
-	h, herr := s.readHead(ctx, c.b.pk)
-	if herr != nil {
-		return herr
-	}
-	if h.Ver != c.head.Ver {
+	out, terr := s.db.TransactGetItems(ctx, &dynamodb.TransactGetItemsInput{
+		TransactItems: []types.TransactGetItem{
+			{Get: &types.Get{TableName: &s.table, Key: key(c.b.pk, headSK()), ProjectionExpression: aws.String("ver")}},
+			{Get: &types.Get{TableName: &s.table, Key: key(memberPK(c.b.pk, team), memberSK(team)), ProjectionExpression: aws.String("ver")}},
+		},
+		ReturnConsumedCapacity: total,
+	})
+	if terr != nil {
 		return stale
 	}
-	m, merr := s.getMember(ctx, c.b.pk, team)
-	if errors.Is(merr, ErrTeamNotFound) || merr == nil && m.Ver != ver {
+	reqlog.AddRead(ctx, out.ConsumedCapacity...)
+	var head, member struct {
+		Ver *int64 `dynamodbav:"ver"`
+	}
+	if attributevalue.UnmarshalMap(out.Responses[0].Item, &head) != nil || attributevalue.UnmarshalMap(out.Responses[1].Item, &member) != nil ||
+		head.Ver == nil || *head.Ver != c.head.Ver || member.Ver == nil || *member.Ver != ver {
 		return stale
 	}
-	if merr != nil {
-		return merr
-	}
-	return fmt.Errorf("%w: %w", ErrDrift, err)
+	return &driftError{team: team, err: err}
 }
 
-// driftPause is how long treeError waits before it calls a disagreement drift.
-const driftPause = 100 * time.Millisecond
+// driftError is ErrDrift for one team.
+type driftError struct {
+	team string
+	err  error
+}
+
+func (e *driftError) Error() string   { return fmt.Sprintf("team %s: %v: %v", e.team, ErrDrift, e.err) }
+func (e *driftError) Unwrap() []error { return []error{ErrDrift, e.err} }
+
 
 // answer ranks every submitted team, given the members as the view leaves them.
 func (v *view) answer(ctx context.Context, subs []Submission, members map[string]*memberItem) ([]Ranked, error) {
@@ -511,6 +536,52 @@ func (s *Store) batchGet(ctx context.Context, keys []map[string]types.AttributeV
 		}
 	}
 	return out, nil
+}
+
+// confirmMembers checks, with TransactGetItems (a snapshot), that HEAD is still at the
+// commit's version and every member the planner read is as it read it; else ErrStale.
+// Each call holds HEAD and up to 99 members; equal HEAD versions make the calls one
+// snapshot, since every member write is a commit that changes HEAD.
+func (s *Store) confirmMembers(ctx context.Context, c *commit, p *planner) error {
+	ids := slices.Sorted(maps.Keys(p.read))
+	for i := 0; i < len(ids); i += maxTransactItems - 1 {
+		chunk := ids[i:min(i+maxTransactItems-1, len(ids))]
+		gets := []types.TransactGetItem{{Get: &types.Get{TableName: &s.table, Key: key(c.b.pk, headSK()), ProjectionExpression: aws.String("ver")}}}
+		for _, id := range chunk {
+			gets = append(gets, types.TransactGetItem{Get: &types.Get{TableName: &s.table, Key: key(memberPK(c.b.pk, id), memberSK(id)), ProjectionExpression: aws.String("ver")}})
+		}
+		out, err := s.db.TransactGetItems(ctx, &dynamodb.TransactGetItemsInput{TransactItems: gets, ReturnConsumedCapacity: total})
+		if err != nil {
+			if cancelReasons(err) != nil || transient(err) {
+				return fmt.Errorf("confirm members: %w: %w", ranktree.ErrStale, err)
+			}
+			return fmt.Errorf("confirm members: %w", err)
+		}
+		reqlog.AddRead(ctx, out.ConsumedCapacity...)
+		for j, r := range out.Responses {
+			var got struct {
+				Ver *int64 `dynamodbav:"ver"`
+			}
+			if err := attributevalue.UnmarshalMap(r.Item, &got); err != nil {
+				return err
+			}
+			want := c.head.Ver
+			if j > 0 {
+				m := p.read[chunk[j-1]]
+				if m == nil {
+					if got.Ver != nil {
+						return fmt.Errorf("member %s appeared: %w", chunk[j-1], ranktree.ErrStale)
+					}
+					continue
+				}
+				want = m.Ver
+			}
+			if got.Ver == nil || *got.Ver != want {
+				return fmt.Errorf("confirm members: %w", ranktree.ErrStale)
+			}
+		}
+	}
+	return nil
 }
 
 // batchLockTTL is how long a batch applied in several commits keeps other writers out
