@@ -415,7 +415,6 @@ type driftError struct {
 func (e *driftError) Error() string   { return fmt.Sprintf("team %s: %v: %v", e.team, ErrDrift, e.err) }
 func (e *driftError) Unwrap() []error { return []error{ErrDrift, e.err} }
 
-
 // answer ranks every submitted team, given the members as the view leaves them.
 func (v *view) answer(ctx context.Context, subs []Submission, members map[string]*memberItem) ([]Ranked, error) {
 	out := make([]Ranked, len(subs))
