@@ -40,6 +40,8 @@ type config struct {
 	warmupRounds  int
 	seed          uint64
 	template      string
+	hot           hotConfig
+	hotOnly       bool
 }
 
 const (
@@ -56,6 +58,10 @@ func main() {
 	warmupN := flag.Int("warmup-size", 1000, "teams on the board of the unmeasured warm-up")
 	warmupRounds := flag.Int("warmup-rounds", 100, "unmeasured calls of every operation before the first size")
 	seed := flag.Uint64("seed", 1, "seed of the scores and of the teams picked")
+	hotTeams := flag.Int("hot-teams", 10000, "teams on the hot board")
+	hotClients := flag.Int("hot-clients", 64, "concurrent clients on the hot board")
+	hotDuration := flag.Duration("hot-duration", time.Minute, "how long each hot-board run lasts")
+	hotOnly := flag.Bool("hot-only", false, "run only the hot-board scenario")
 	flag.Parse()
 	cfg := config{
 		reps:          reps{reads: *readReps, counted: *readReps, submits: *submits},
@@ -64,6 +70,8 @@ func main() {
 		warmupRounds:  *warmupRounds,
 		seed:          *seed,
 		template:      "template.yaml",
+		hot:           hotConfig{teams: *hotTeams, clients: *hotClients, duration: *hotDuration, seed: *seed, template: "template.yaml"},
+		hotOnly:       *hotOnly,
 	}
 	for _, f := range strings.Split(*sizes, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(f))
@@ -108,6 +116,9 @@ func run(cfg config) error {
 	db := instrument(plain)
 	fmt.Printf("Rankings: %s %s/%s, %d CPUs; %s (%s)\n\n", runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), where, endpoint)
 
+	if cfg.hotOnly {
+		return hotBoard(ctx, cfg, plain, began)
+	}
 	if cfg.warmupRounds > 0 {
 		start := time.Now()
 		if err := warmUp(ctx, cfg, plain, db); err != nil {
@@ -131,6 +142,26 @@ func run(cfg config) error {
 	printChecks(os.Stdout, checks)
 	fmt.Println()
 	printTargets(os.Stdout, all, cfg.sizes)
+	fmt.Println()
+	return hotBoard(ctx, cfg, plain, began)
+}
+
+// hotBoard runs the hot-board scenario with one client and with many, through the AWS
+// layer and without it, and prints the table and its targets.
+func hotBoard(ctx context.Context, cfg config, plain *dynamodb.Client, began time.Time) error {
+	var runs []hotRun
+	for _, layer := range []bool{true, false} {
+		for _, clients := range []int{1, cfg.hot.clients} {
+			r, err := runHot(ctx, cfg.hot, plain, layer, clients)
+			if err != nil {
+				return fmt.Errorf("hot board, %d clients: %w", clients, err)
+			}
+			fmt.Printf("hot board %s, %d clients: %d submits in %.0f s\n", r.label, clients, r.accepted, r.took.Seconds())
+			runs = append(runs, r)
+		}
+	}
+	fmt.Println()
+	printHot(os.Stdout, cfg.hot, runs)
 	fmt.Printf("\nwhole run: %s\n", time.Since(began).Round(time.Second))
 	return nil
 }

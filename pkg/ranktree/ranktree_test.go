@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"sync"
 	"testing"
 
 	"github.com/leaderboardapi/leaderboard/pkg/ranktree"
@@ -13,6 +14,7 @@ import (
 
 // memStore keeps encoded nodes and the root as a table would, and commits Changes.
 type memStore struct {
+	mu    sync.Mutex // Prefetch loads from several goroutines
 	nodes map[ranktree.ID][]byte
 	root  ranktree.Root
 	ver   uint64
@@ -24,6 +26,8 @@ func newMem() *memStore {
 }
 
 func (m *memStore) Load(_ context.Context, id ranktree.ID, stamp uint64) (ranktree.Node, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	m.reads++
 	b, ok := m.nodes[id]
 	if !ok {
@@ -298,5 +302,33 @@ func TestSetReplacesAValueAndRewritesItsPath(t *testing.T) {
 	v, found, err := m.open(shape).Value(ctx, key(7))
 	if err != nil || !found || v != "renamed" {
 		t.Fatalf("Value = %q, %v, %v", v, found, err)
+	}
+}
+
+func TestPrefetchReadsEveryPathOnceAndNothingAfter(t *testing.T) {
+	shape := ranktree.Shape{MaxKeys: 4, MaxChildren: 4}
+	m := newMem()
+	ctx := context.Background()
+	tr := m.open(shape)
+	for i := range 300 {
+		tr.Insert(ctx, key(i), "v"+key(i))
+	}
+	m.commit(tr)
+	probe := []string{key(3), key(150), key(151), key(299), key(1000)}
+	tr = m.open(shape)
+	if err := tr.Prefetch(ctx, probe); err != nil {
+		t.Fatal(err)
+	}
+	m.reads = 0
+	for _, k := range probe {
+		if _, _, err := tr.Rank(ctx, k); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tr.Delete(ctx, key(150)); err != nil {
+		t.Fatal(err)
+	}
+	if m.reads != 0 {
+		t.Fatalf("%d reads after the prefetch", m.reads)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"sync"
 )
 
 // Ascend calls fn with every key >= from and its value, in order, until fn returns false.
@@ -185,4 +186,61 @@ func chunk(n, fill, least int) []int {
 		sizes[len(sizes)-1] += last
 	}
 	return sizes
+}
+
+// Prefetch reads, in parallel, every node on the paths from the root to keys that is not
+// read yet, one level at a time, so that the operations on those keys that follow read
+// nothing more. The Loader must then be safe for concurrent use.
+func (t *Tree) Prefetch(ctx context.Context, keys []string) error {
+	at := make([]*Node, len(keys))
+	for i := range at {
+		at[i] = t.root
+	}
+	for {
+		need := map[ID]Child{}
+		for i, n := range at {
+			if n == nil || n.Leaf {
+				at[i] = nil
+				continue
+			}
+			c := n.Children[n.route(keys[i])]
+			if _, ok := t.nodes[c.ID]; !ok {
+				need[c.ID] = c
+			}
+		}
+		if len(need) == 0 && !slices.ContainsFunc(at, func(n *Node) bool { return n != nil }) {
+			return nil
+		}
+		loaded := make(map[ID]Node, len(need))
+		var mu sync.Mutex
+		var first error
+		var wg sync.WaitGroup
+		for _, c := range need {
+			wg.Go(func() {
+				n, err := t.load.Load(ctx, c.ID, c.Stamp)
+				if err == nil && n.Stamp != c.Stamp {
+					err = fmt.Errorf("node %d has stamp %d, its parent records %d: %w", c.ID, n.Stamp, c.Stamp, ErrStale)
+				}
+				mu.Lock()
+				defer mu.Unlock()
+				if err != nil && first == nil {
+					first = err
+				}
+				loaded[c.ID] = n
+			})
+		}
+		wg.Wait()
+		if first != nil {
+			return first
+		}
+		for id, n := range loaded {
+			n = cloneNode(n)
+			t.nodes[id] = &n
+		}
+		for i, n := range at {
+			if n != nil {
+				at[i] = t.nodes[n.Children[n.route(keys[i])].ID]
+			}
+		}
+	}
 }

@@ -349,6 +349,11 @@ func (s *Store) writeCommit(ctx context.Context, c *commit) error {
 	}
 	if err == nil {
 		c.head.Ver, c.head.Tx, c.head.Lock = ver, token, c.lockUntil
+		// What this commit wrote is the nodes' content at their new stamps: the next
+		// commit of this process need not read them back.
+		for id, n := range changes.Put {
+			s.cache.put(nodeCacheKey{pk: c.b.pk, id: id, stamp: n.Stamp}, n)
+		}
 	}
 	return err
 }

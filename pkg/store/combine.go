@@ -67,6 +67,7 @@ type queued struct {
 	IdemHash    string `dynamodbav:"idemHash,omitempty"`
 	IdemRequest string `dynamodbav:"idemRequest,omitempty"`
 	State       string `dynamodbav:"state"` // "pending" or "done"
+	Handover    bool   `dynamodbav:"handover,omitempty"`
 	Answer      string `dynamodbav:"answer,omitempty"`
 	Refusal     string `dynamodbav:"refusal,omitempty"`
 	ExpiresAt   int64  `dynamodbav:"expiresAt"`
@@ -258,8 +259,8 @@ func (s *Store) enqueue(ctx context.Context, b board, subs []Submission, idem *i
 	}
 
 	deadline := time.Now().Add(commitBudget)
-	for {
-		answer, done, err := s.waitQueued(ctx, b, item, deadline)
+	for polls := 0; ; polls++ {
+		answer, done, err := s.waitQueued(ctx, b, item, deadline, polls)
 		if done {
 			return answer, err
 		}
@@ -275,8 +276,10 @@ func (s *Store) enqueue(ctx context.Context, b board, subs []Submission, idem *i
 }
 
 // waitQueued looks once at a queued request: done says whether it is answered (or, past
-// deadline, withdrawn). Without a live combiner it becomes the combiner.
-func (s *Store) waitQueued(ctx context.Context, b board, item queued, deadline time.Time) ([]Ranked, bool, error) {
+// deadline, withdrawn). Without a live combiner it becomes the combiner. It then waits a
+// little, longer the longer it has waited, so that many waiters do not flood the table
+// with reads (a combined commit takes a few tens of milliseconds anyway).
+func (s *Store) waitQueued(ctx context.Context, b board, item queued, deadline time.Time, polls int) ([]Ranked, bool, error) {
 	got, err := s.readQueued(ctx, item.PK, item.SK)
 	if err != nil {
 		return nil, false, err
@@ -285,13 +288,22 @@ func (s *Store) waitQueued(ctx context.Context, b board, item queued, deadline t
 		answer, err := s.finishQueued(ctx, got)
 		return answer, true, err
 	}
+	if got.Handover {
+		// The combiner before passed the lease to this request's submit.
+		_ = s.combine(ctx, b, item.SK)
+		return nil, false, nil
+	}
 	if time.Now().After(deadline) {
 		answer, err := s.withdraw(ctx, item)
 		return answer, true, err
 	}
-	lease, err := s.readLease(ctx, b.pk)
-	if err != nil {
-		return nil, false, err
+	var lease leaseItem
+	if polls%3 == 0 {
+		if lease, err = s.readLease(ctx, b.pk); err != nil {
+			return nil, false, err
+		}
+	} else {
+		lease.Holder, lease.Until = "someone", time.Now().Add(time.Second).UnixMilli() // look next time
 	}
 	if !lease.live() {
 		ok, err := s.takeLease(ctx, b.pk, item.SK)
@@ -305,7 +317,8 @@ func (s *Store) waitQueued(ctx context.Context, b board, item queued, deadline t
 			return nil, false, nil
 		}
 	}
-	return nil, false, sleep(ctx, time.Duration(3+rand.IntN(5))*time.Millisecond)
+	pause := time.Duration(10+10*min(polls, 4)) * time.Millisecond
+	return nil, false, sleep(ctx, pause/2+rand.N(pause))
 }
 
 func (s *Store) readQueued(ctx context.Context, pk, sk string) (queued, error) {
@@ -378,23 +391,55 @@ func (s *Store) withdraw(ctx context.Context, q queued) ([]Ranked, error) {
 // until the inbox is empty or it has served long enough after its own request (own)
 // was done.
 func (s *Store) combine(ctx context.Context, b board, own string) error {
-	defer s.dropLease(context.WithoutCancel(ctx), b.pk, own)
 	var ownDone time.Time
 	for {
 		if ok, err := s.takeLease(ctx, b.pk, own); err != nil || !ok {
 			return err
 		}
-		done, err := s.commitCombined(ctx, b)
+		done, next, err := s.commitCombined(ctx, b)
 		if err != nil || len(done) == 0 {
+			s.dropLease(context.WithoutCancel(ctx), b.pk, own)
 			return err
 		}
 		if ownDone.IsZero() && slices.Contains(done, own) {
 			ownDone = time.Now()
 		}
 		if !ownDone.IsZero() && time.Since(ownDone) > combineFor {
+			if next == nil || !s.handOver(context.WithoutCancel(ctx), b.pk, own, *next) {
+				s.dropLease(context.WithoutCancel(ctx), b.pk, own)
+			}
 			return nil
 		}
 	}
+}
+
+// handOver passes the lease to the submit of a request still queued, and tells it so in
+// its inbox item, which it reads anyway, so that combining goes on without a pause.
+func (s *Store) handOver(ctx context.Context, pk, holder string, next queued) bool {
+	now := time.Now()
+	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: &s.table, Key: key(pk, leaseSK()),
+		UpdateExpression:         aws.String("SET holder = :next, #until = :until"),
+		ConditionExpression:      aws.String("holder = :me"),
+		ExpressionAttributeNames: map[string]string{"#until": "until"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":next": &types.AttributeValueMemberS{Value: next.SK}, ":me": &types.AttributeValueMemberS{Value: holder},
+			":until": number(now.Add(leaseTTL).UnixMilli()),
+		},
+	})
+	if err != nil {
+		return false
+	}
+	// If the request is no longer pending, its submit will not combine: the lease lapses
+	// after leaseTTL and a waiter takes it then.
+	s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: &s.table, Key: key(next.PK, next.SK),
+		UpdateExpression:          aws.String("SET handover = :true"),
+		ConditionExpression:       aws.String("#state = :pending"),
+		ExpressionAttributeNames:  map[string]string{"#state": "state"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":true": &types.AttributeValueMemberBOOL{Value: true}, ":pending": &types.AttributeValueMemberS{Value: statePending}},
+	})
+	return true
 }
 
 // pendingRequests reads the pending requests of every inbox shard, oldest first. A
@@ -465,21 +510,28 @@ func compareStrings(a, b string) int {
 // commit holds, and returns the SKs of the requests it marked done (none if the inbox
 // is empty). The inbox is read afresh for every attempt: a request another combiner
 // answered meanwhile is no longer pending.
-func (s *Store) commitCombined(ctx context.Context, b board) ([]string, error) {
-	var done []string
-	_, err := s.commitBoard(ctx, b, func(ctx context.Context, c *commit) error {
+func (s *Store) commitCombined(ctx context.Context, b board) (done []string, next *queued, err error) {
+	_, err = s.commitBoard(ctx, b, func(ctx context.Context, c *commit) error {
 		pending, err := s.pendingRequests(ctx, b.pk)
 		if err != nil {
 			return err
 		}
-		done = nil
+		done, next = nil, nil
 		if len(pending) == 0 {
 			return nil
 		}
-		done, err = s.buildCombined(ctx, c, pending)
-		return err
+		if done, err = s.buildCombined(ctx, c, pending); err != nil {
+			return err
+		}
+		for _, q := range pending {
+			if !slices.Contains(done, q.SK) {
+				next = &q
+				break
+			}
+		}
+		return nil
 	})
-	return done, err
+	return done, next, err
 }
 
 func (s *Store) buildCombined(ctx context.Context, c *commit, pending []queued) ([]string, error) {

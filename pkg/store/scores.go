@@ -326,6 +326,17 @@ func (s *Store) applyUpdates(ctx context.Context, c *commit, plan []update, rese
 			return 0, err
 		}
 		base := len(c.items)
+		// Read every node the moves need at once, not one after another.
+		var keys []string
+		for _, u := range plan[:n] {
+			if u.OldKey != "" {
+				keys = append(keys, treeKey(u.OldKey))
+			}
+			keys = append(keys, treeKey(u.key(c.b)))
+		}
+		if err := c.tree.Prefetch(ctx, keys); err != nil {
+			return 0, err
+		}
 		for _, u := range plan[:n] {
 			if err := s.applyUpdate(ctx, c, u); err != nil {
 				return 0, err
