@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/leaderboardapi/leaderboard/internal/testdb"
 	"github.com/leaderboardapi/leaderboard/pkg/api"
@@ -468,5 +470,61 @@ func TestScheduledHealthCheck(t *testing.T) {
 	resp, ok := out.(apigw.Response)
 	if err != nil || !ok || resp.StatusCode != 200 || resp.Body != `{"status":"OK"}` {
 		t.Fatalf("HTTP ping through the function = %+v %v", out, err)
+	}
+}
+
+// failingScores answers every submit with err.
+type failingScores struct{ err error }
+
+func (f failingScores) SubmitScores(context.Context, string, string, []store.Submission, string) ([]store.Ranked, error) {
+	return nil, f.err
+}
+
+type failingTeams struct{ err error }
+
+func (f failingTeams) DeleteTeam(context.Context, string, string) (bool, error) { return false, f.err }
+
+// What the store says the client may try again gets a status and a Retry-After the
+// client can act on, never a 500; the cause goes to the log only.
+func TestRetryableFailures(t *testing.T) {
+	f := newFixture(t)
+	tok := f.token(f.credsA)
+	log := slog.New(slog.NewJSONHandler(f.log, nil))
+	v := auth.NewVerifier(f.store, time.Now)
+	throttled := &types.ProvisionedThroughputExceededException{Message: aws.String("slow down")}
+	for _, tc := range []struct {
+		name       string
+		err        error
+		status     int
+		retryAfter string
+		says       string
+	}{
+		{"busy board", fmt.Errorf("x: %w", store.ErrBusy), 503, "1", "too busy"},
+		{"throttled commit", fmt.Errorf("x: %w", store.ErrThrottled), 429, "1", "nothing was written"},
+		{"throttled read", fmt.Errorf("read member: %w", throttled), 429, "1", "nothing was written"},
+		{"unknown outcome", fmt.Errorf("x: %w", store.ErrOutcomeUnknown), 503, "1", "same Idempotency-Key"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f.log.Reset()
+			h := apigw.WithRequestLog(log, api.SubmitScores(v, failingScores{tc.err}))
+			resp, err := h(context.Background(), events.APIGatewayV2HTTPRequest{
+				RouteKey: "POST /v1/leaderboard/{id}/scores", Headers: bearer(tok),
+				PathParameters: map[string]string{"id": "01J00000000000000000000000"},
+				Body:           `{"teamId":"01J00000000000000000000000","score":1}`,
+			})
+			if err != nil || resp.StatusCode != tc.status || resp.Headers["Retry-After"] != tc.retryAfter || !strings.Contains(resp.Body, tc.says) {
+				t.Fatalf("= %d %v %s %v", resp.StatusCode, resp.Headers, resp.Body, err)
+			}
+			if !strings.Contains(f.log.String(), `"cause":"x:`) && !strings.Contains(f.log.String(), `"cause":"read member`) {
+				t.Fatalf("the cause is not in the log: %s", f.log.String())
+			}
+		})
+	}
+	h := apigw.WithRequestLog(log, api.DeleteTeam(v, failingTeams{fmt.Errorf("%w: leave board: connection reset", store.ErrUnfinished)}))
+	resp, err := h(context.Background(), events.APIGatewayV2HTTPRequest{
+		RouteKey: "DELETE /v1/team/{id}", Headers: bearer(tok), PathParameters: map[string]string{"id": "01J00000000000000000000000"},
+	})
+	if err != nil || resp.StatusCode != 202 || !strings.Contains(resp.Body, "repeat the DELETE") {
+		t.Fatalf("a delete that stopped half-way = %d %s %v", resp.StatusCode, resp.Body, err)
 	}
 }

@@ -139,9 +139,12 @@ func display(v types.AttributeValue) string {
 	return canon(v)
 }
 
-// itemSize follows "DynamoDB item sizes and formats" in the developer guide: names and
-// values in UTF-8 bytes, numbers one byte per two significant digits plus one, lists
-// and maps 3 bytes plus 1 per element.
+// ItemSize is an item's size as DynamoDB charges capacity units on it, following
+// "DynamoDB item sizes and formats" in the developer guide: names and values in UTF-8
+// bytes, numbers one byte per two significant digits plus one, booleans and null one
+// byte, lists and maps 3 bytes plus 1 per element.
+func ItemSize(it map[string]types.AttributeValue) int { return itemSize(it) }
+
 func itemSize(it item) int {
 	n := 0
 	for name, v := range it {
