@@ -259,8 +259,9 @@ func (s *Store) enqueue(ctx context.Context, b board, subs []Submission, idem *i
 	}
 
 	deadline := time.Now().Add(commitBudget)
-	for polls := 0; ; polls++ {
-		answer, done, err := s.waitQueued(ctx, b, item, deadline, polls)
+	w := waiter{item: item, deadline: deadline}
+	for ; ; w.polls++ {
+		answer, done, err := s.waitQueued(ctx, b, &w)
 		if done {
 			return answer, err
 		}
@@ -275,12 +276,21 @@ func (s *Store) enqueue(ctx context.Context, b board, subs []Submission, idem *i
 	}
 }
 
+// waiter is a submit waiting on its queued request.
+type waiter struct {
+	item     queued
+	deadline time.Time
+	polls    int
+	handed   bool // it took the lease handed over to it once already
+}
+
 // waitQueued looks once at a queued request: done says whether it is answered (or, past
-// deadline, withdrawn). Without a live combiner it becomes the combiner. It then waits a
-// little, longer the longer it has waited, so that many waiters do not flood the table
-// with reads (a combined commit takes a few tens of milliseconds anyway).
-func (s *Store) waitQueued(ctx context.Context, b board, item queued, deadline time.Time, polls int) ([]Ranked, bool, error) {
-	got, err := s.readQueued(ctx, item.PK, item.SK)
+// the deadline, withdrawn). If the lease was handed to it, or nobody holds it, it becomes
+// the combiner. Then it waits a little, longer the longer it has waited, and reads the
+// lease only every third time, so that many waiters do not flood the table with reads (a
+// combined commit takes a few tens of milliseconds anyway).
+func (s *Store) waitQueued(ctx context.Context, b board, w *waiter) ([]Ranked, bool, error) {
+	got, err := s.readQueued(ctx, w.item.PK, w.item.SK)
 	if err != nil {
 		return nil, false, err
 	}
@@ -288,36 +298,32 @@ func (s *Store) waitQueued(ctx context.Context, b board, item queued, deadline t
 		answer, err := s.finishQueued(ctx, got)
 		return answer, true, err
 	}
-	if got.Handover {
-		// The combiner before passed the lease to this request's submit.
-		_ = s.combine(ctx, b, item.SK)
-		return nil, false, nil
-	}
-	if time.Now().After(deadline) {
-		answer, err := s.withdraw(ctx, item)
+	if time.Now().After(w.deadline) {
+		answer, err := s.withdraw(ctx, w.item)
 		return answer, true, err
 	}
-	var lease leaseItem
-	if polls%3 == 0 {
-		if lease, err = s.readLease(ctx, b.pk); err != nil {
-			return nil, false, err
-		}
-	} else {
-		lease.Holder, lease.Until = "someone", time.Now().Add(time.Second).UnixMilli() // look next time
+	// A combiner that fails has still left every request it did not commit pending:
+	// this one is looked at again next time round.
+	if got.Handover && !w.handed {
+		w.handed = true
+		_ = s.combine(ctx, b, w.item.SK)
+		return nil, false, nil
 	}
-	if !lease.live() {
-		ok, err := s.takeLease(ctx, b.pk, item.SK)
+	if w.polls%3 == 0 {
+		lease, err := s.readLease(ctx, b.pk)
 		if err != nil {
 			return nil, false, err
 		}
-		if ok {
-			// A combiner that fails has still left every request it did not commit
-			// pending: its own is looked at again next time round.
-			_ = s.combine(ctx, b, item.SK)
-			return nil, false, nil
+		if !lease.live() {
+			if ok, err := s.takeLease(ctx, b.pk, w.item.SK); err != nil || ok {
+				if ok {
+					_ = s.combine(ctx, b, w.item.SK)
+				}
+				return nil, false, err
+			}
 		}
 	}
-	pause := time.Duration(10+10*min(polls, 4)) * time.Millisecond
+	pause := time.Duration(10+10*min(w.polls, 4)) * time.Millisecond
 	return nil, false, sleep(ctx, pause/2+rand.N(pause))
 }
 

@@ -75,12 +75,21 @@ type board struct {
 	settings   Settings
 }
 
+// board reads a leaderboard's settings once per process: they never change after the
+// board is created, and ids are never reused. Whether it still exists is HEAD's to say
+// (a deleted board's HEAD reads as missing), which every board read and commit reads.
 func (s *Store) board(ctx context.Context, tenant, id string) (board, error) {
+	ck := tenant + "#" + id
+	if settings, ok := s.settings.Load(ck); ok {
+		return board{tenant: tenant, id: id, pk: boardPK(tenant, id), settings: settings.(Settings)}, nil
+	}
 	it, err := s.getLeaderboardItem(ctx, tenant, id)
 	if err != nil {
 		return board{}, err
 	}
-	return board{tenant: tenant, id: id, pk: boardPK(tenant, id), settings: it.leaderboard().Settings}, nil
+	settings := it.leaderboard().Settings
+	s.settings.Store(ck, settings)
+	return board{tenant: tenant, id: id, pk: boardPK(tenant, id), settings: settings}, nil
 }
 
 func (b board) key(m memberItem) string {

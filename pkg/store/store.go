@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -43,7 +44,9 @@ type Store struct {
 	now   func() time.Time
 	shape ranktree.Shape
 	cache *nodeCache
-	hooks hooks
+	// settings caches boards' settings by tenant and id (see board).
+	settings sync.Map
+	hooks    hooks
 }
 
 // hooks let tests stop the protocol between two of its steps and run something there.
