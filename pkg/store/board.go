@@ -225,9 +225,6 @@ type commit struct {
 	idem int
 	// lockUntil sets HEAD's lock (a batch that continues in further commits); 0 clears it.
 	lockUntil int64
-	// rollForward is set when HEAD's lock has expired: the commit must finish the batch
-	// that holds it before anything else.
-	expiredLock bool
 }
 
 func (c *commit) add(items ...types.TransactWriteItem) { c.items = append(c.items, items...) }
