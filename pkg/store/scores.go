@@ -646,7 +646,8 @@ func (s *Store) settle(ctx context.Context, b board) error {
 			return err
 		}
 		if err == nil {
-			attempt = 0
+			// A part went in: the budget is for waiting, not for a batch's length.
+			attempt, deadline = 0, time.Now().Add(commitBudget)
 			continue
 		}
 		if time.Now().After(deadline) {
