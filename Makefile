@@ -98,7 +98,8 @@ bench-lambda: check-go
 	@go run ./cmd/bench-lambda
 
 # Ranks on boards of 1,000 to 100,000 teams: latency and capacity units of each read and
-# of a submit, against the targets (docs/performance.md). Then the hot board of issue 8 (docs/performance.md). About 7 minutes.
+# of a submit, against the targets; then a hot board of 10,000 teams with 1 and 64
+# clients, through pkg/dynamofault and without (docs/performance.md). About 7 minutes.
 .PHONY: bench
 bench: check-go
 	@go run ./cmd/bench
