@@ -219,9 +219,20 @@ func (t *Tree) descend(ctx context.Context, key string) ([]step, error) {
 	return path, nil
 }
 
+// find descends to the leaf whose range holds key: the path to it, the leaf, where key
+// is or would go in it, and whether it is there.
+func (t *Tree) find(ctx context.Context, key string) (path []step, leaf *Node, i int, found bool, err error) {
+	if path, err = t.descend(ctx, key); err != nil {
+		return nil, nil, 0, false, err
+	}
+	leaf = path[len(path)-1].node
+	i, found = slices.BinarySearch(leaf.Keys, key)
+	return path, leaf, i, found, nil
+}
+
 // Rank returns how many keys sort before key, and whether key itself is in the tree.
 func (t *Tree) Rank(ctx context.Context, key string) (before int64, found bool, err error) {
-	path, err := t.descend(ctx, key)
+	path, _, i, found, err := t.find(ctx, key)
 	if err != nil {
 		return 0, false, err
 	}
@@ -230,8 +241,6 @@ func (t *Tree) Rank(ctx context.Context, key string) (before int64, found bool, 
 			before += c.Count
 		}
 	}
-	leaf := path[len(path)-1].node
-	i, found := slices.BinarySearch(leaf.Keys, key)
 	return before + int64(i), found, nil
 }
 
@@ -250,12 +259,10 @@ var (
 
 // Insert adds key, with value beside it.
 func (t *Tree) Insert(ctx context.Context, key, value string) error {
-	path, err := t.descend(ctx, key)
+	path, leaf, i, found, err := t.find(ctx, key)
 	if err != nil {
 		return err
 	}
-	leaf := path[len(path)-1].node
-	i, found := slices.BinarySearch(leaf.Keys, key)
 	if found {
 		return ErrExists
 	}
@@ -267,12 +274,10 @@ func (t *Tree) Insert(ctx context.Context, key, value string) error {
 
 // Set replaces the value beside key.
 func (t *Tree) Set(ctx context.Context, key, value string) error {
-	path, err := t.descend(ctx, key)
+	path, leaf, i, found, err := t.find(ctx, key)
 	if err != nil {
 		return err
 	}
-	leaf := path[len(path)-1].node
-	i, found := slices.BinarySearch(leaf.Keys, key)
 	if !found {
 		return ErrMissing
 	}
@@ -285,26 +290,19 @@ func (t *Tree) Set(ctx context.Context, key, value string) error {
 
 // Value returns the value beside key, and whether key is in the tree.
 func (t *Tree) Value(ctx context.Context, key string) (string, bool, error) {
-	path, err := t.descend(ctx, key)
-	if err != nil {
+	_, leaf, i, found, err := t.find(ctx, key)
+	if err != nil || !found {
 		return "", false, err
-	}
-	leaf := path[len(path)-1].node
-	i, found := slices.BinarySearch(leaf.Keys, key)
-	if !found {
-		return "", false, nil
 	}
 	return leaf.Values[i], true, nil
 }
 
 // Delete removes key.
 func (t *Tree) Delete(ctx context.Context, key string) error {
-	path, err := t.descend(ctx, key)
+	path, leaf, i, found, err := t.find(ctx, key)
 	if err != nil {
 		return err
 	}
-	leaf := path[len(path)-1].node
-	i, found := slices.BinarySearch(leaf.Keys, key)
 	if !found {
 		return ErrMissing
 	}

@@ -111,9 +111,6 @@ func rankKey(sortOrder string, score, reachedAtMs int64, team string) string {
 // rankKeyLen is the length of every rank key: 14 + 12 + a 26-character team id.
 const rankKeyLen = 14 + 12 + 26
 
-// scoreOf is the score part of a rank key.
-func scoreOf(rankKey string) string { return rankKey[:14] }
-
 // scorePrefix is the part of a rank key that the score decides. No rank key equals
 // it, and every key of a better score sorts before it.
 func scorePrefix(sortOrder string, score int64) string {

@@ -20,20 +20,6 @@ const MaxAround = 50
 // windows, and the team names the tree keeps beside its keys, are exact as of the moment
 // HEAD was read.
 
-// rankOf returns a member's rank, or ErrNotRanked if it has no score.
-func (s *Store) rankOf(ctx context.Context, b board, team string) (Ranked, error) {
-	var r Ranked
-	err := s.readView(ctx, b, func(v *view) error {
-		m, err := s.getMember(ctx, b.pk, team)
-		if err != nil {
-			return err
-		}
-		r, err = v.rankOf(ctx, m)
-		return err
-	})
-	return r, err
-}
-
 // rankOf ranks member m in the view. If m's key is not in the view's tree, the member
 // moved since the view was read (or before, and the read of m was stale): ErrStale.
 func (v *view) rankOf(ctx context.Context, m memberItem) (Ranked, error) {

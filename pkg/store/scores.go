@@ -404,24 +404,8 @@ func (s *Store) treeError(ctx context.Context, c *commit, team string, ver int64
 	if !errors.Is(err, ranktree.ErrMissing) && !errors.Is(err, ranktree.ErrExists) {
 		return err
 	}
-	stale := fmt.Errorf("%w: %w", ranktree.ErrStale, err)
-	out, terr := s.db.TransactGetItems(ctx, &dynamodb.TransactGetItemsInput{
-		TransactItems: []types.TransactGetItem{
-			{Get: &types.Get{TableName: &s.table, Key: key(c.b.pk, headSK()), ProjectionExpression: aws.String("ver")}},
-			{Get: &types.Get{TableName: &s.table, Key: key(memberPK(c.b.pk, team), memberSK(team)), ProjectionExpression: aws.String("ver")}},
-		},
-		ReturnConsumedCapacity: total,
-	})
-	if terr != nil {
-		return stale
-	}
-	reqlog.AddRead(ctx, out.ConsumedCapacity...)
-	var head, member struct {
-		Ver *int64 `dynamodbav:"ver"`
-	}
-	if attributevalue.UnmarshalMap(out.Responses[0].Item, &head) != nil || attributevalue.UnmarshalMap(out.Responses[1].Item, &member) != nil ||
-		head.Ver == nil || *head.Ver != c.head.Ver || member.Ver == nil || *member.Ver != ver {
-		return stale
+	if cerr := s.confirmVers(ctx, c, map[string]*int64{team: &ver}); cerr != nil {
+		return fmt.Errorf("%w: %w", ranktree.ErrStale, err)
 	}
 	return &driftError{team: team, err: err}
 }
@@ -557,12 +541,25 @@ func (s *Store) batchGet(ctx context.Context, keys []map[string]types.AttributeV
 	return out, nil
 }
 
-// confirmMembers checks, with TransactGetItems (a snapshot), that HEAD is still at the
-// commit's version and every member the planner read is as it read it; else ErrStale.
-// Each call holds HEAD and up to 99 members; equal HEAD versions make the calls one
-// snapshot, since every member write is a commit that changes HEAD.
+// confirmMembers checks that HEAD is still at the commit's version and every member the
+// planner read is as it read it (see confirmVers).
 func (s *Store) confirmMembers(ctx context.Context, c *commit, p *planner) error {
-	ids := slices.Sorted(maps.Keys(p.read))
+	want := make(map[string]*int64, len(p.read))
+	for id, m := range p.read {
+		want[id] = nil
+		if m != nil {
+			want[id] = &m.Ver
+		}
+	}
+	return s.confirmVers(ctx, c, want)
+}
+
+// confirmVers checks, with TransactGetItems (a snapshot), that HEAD is at the commit's
+// version and each team's member at the ver given (nil: no member); else ErrStale. Each
+// call holds HEAD and up to 99 members; equal HEAD versions make the calls one snapshot,
+// since every member write is a commit that changes HEAD.
+func (s *Store) confirmVers(ctx context.Context, c *commit, want map[string]*int64) error {
+	ids := slices.Sorted(maps.Keys(want))
 	for i := 0; i < len(ids); i += maxTransactItems - 1 {
 		chunk := ids[i:min(i+maxTransactItems-1, len(ids))]
 		gets := []types.TransactGetItem{{Get: &types.Get{TableName: &s.table, Key: key(c.b.pk, headSK()), ProjectionExpression: aws.String("ver")}}}
@@ -584,18 +581,11 @@ func (s *Store) confirmMembers(ctx context.Context, c *commit, p *planner) error
 			if err := attributevalue.UnmarshalMap(r.Item, &got); err != nil {
 				return err
 			}
-			want := c.head.Ver
+			expect := &c.head.Ver
 			if j > 0 {
-				m := p.read[chunk[j-1]]
-				if m == nil {
-					if got.Ver != nil {
-						return fmt.Errorf("member %s appeared: %w", chunk[j-1], ranktree.ErrStale)
-					}
-					continue
-				}
-				want = m.Ver
+				expect = want[chunk[j-1]]
 			}
-			if got.Ver == nil || *got.Ver != want {
+			if (got.Ver == nil) != (expect == nil) || got.Ver != nil && *got.Ver != *expect {
 				return fmt.Errorf("confirm members: %w", ranktree.ErrStale)
 			}
 		}
