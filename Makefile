@@ -25,7 +25,18 @@ FUNCTIONS := \
 	SubmitScoresFunction:submit-scores \
 	GetRankingsFunction:get-rankings \
 	GetTeamRankFunction:get-team-rank \
-	CheckBoardsFunction:check-boards
+	CheckBoardsFunction:check-boards \
+	SignUpFunction:sign-up \
+	SignInFunction:sign-in \
+	SignOutFunction:sign-out \
+	WhoAmIFunction:who-am-i \
+	ListClientsFunction:list-clients \
+	CreateClientFunction:create-client \
+	RevokeClientFunction:revoke-client \
+	DashboardLeaderboardsFunction:dashboard-leaderboards \
+	DashboardTeamsFunction:dashboard-teams \
+	DashboardRankingsFunction:dashboard-rankings \
+	DashboardTeamRankFunction:dashboard-team-rank
 
 LAMBDA_GOARCH ?= arm64
 GOBUILD = CGO_ENABLED=0 GOOS=linux GOARCH=$(LAMBDA_GOARCH) go build -tags lambda.norpc -trimpath -ldflags='-s -w'

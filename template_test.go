@@ -24,6 +24,7 @@ import (
 	"github.com/aws/smithy-go/middleware"
 
 	"github.com/leaderboardapi/leaderboard/internal/testdb"
+	"github.com/leaderboardapi/leaderboard/pkg/api"
 	"github.com/leaderboardapi/leaderboard/pkg/apigw"
 	"github.com/leaderboardapi/leaderboard/pkg/auth"
 	"github.com/leaderboardapi/leaderboard/pkg/boardcheck"
@@ -253,7 +254,8 @@ func TestPoliciesAreLeastPrivilege(t *testing.T) {
 	discard := slog.New(slog.NewTextHandler(io.Discard, nil))
 
 	// Their mains read the cursor key at cold start, creating it if it is missing.
-	cursorKeyAtColdStart := map[string]bool{"ListTeamsFunction": true, "ListLeaderboardsFunction": true, "GetRankingsFunction": true}
+	cursorKeyAtColdStart := map[string]bool{"ListTeamsFunction": true, "ListLeaderboardsFunction": true, "GetRankingsFunction": true,
+		"DashboardTeamsFunction": true, "DashboardLeaderboardsFunction": true, "DashboardRankingsFunction": true}
 
 	used := map[string]*recorder{}
 	handlers := map[string]apigw.Handler{}
@@ -381,6 +383,7 @@ func TestPoliciesAreLeastPrivilege(t *testing.T) {
 	if res, err := boardcheck.Scheduled(stores["CheckBoardsFunction"], discard, time.Now)(ctx, []byte(`{"source":"leaderboard.boardcheck"}`)); err != nil || res.Checked == 0 {
 		t.Fatalf("board check = %+v, %v", res, err)
 	}
+	exerciseAccounts(t, handlers, store.New(base, table, time.Now))
 	call("DeleteTeamFunction", bearer, a, "")
 	call("DeleteTeamFunction", bearer, a, "")
 	call("DeleteLeaderboardFunction", bearer, board, "")
@@ -424,4 +427,93 @@ func TestPoliciesAreLeastPrivilege(t *testing.T) {
 			}
 		})
 	}
+}
+
+// exerciseAccounts runs the dashboard's functions over their success and error paths:
+// sign-up, sign-in (failed and not), the clients, the dashboard's reads of a board, and
+// sign-out. plain writes what the flow needs but does not test.
+func exerciseAccounts(t *testing.T, handlers map[string]apigw.Handler, plain *store.Store) {
+	t.Helper()
+	ctx := context.Background()
+	const host = "abc123.execute-api.us-east-1.amazonaws.com"
+	call := func(fn, method, session string, params map[string]string, body string, query map[string]string, want int) events.APIGatewayV2HTTPResponse {
+		t.Helper()
+		req := events.APIGatewayV2HTTPRequest{
+			Headers: map[string]string{"host": host, "origin": "https://" + host}, Body: body,
+			PathParameters: params, QueryStringParameters: query,
+		}
+		if session != "" {
+			req.Cookies = []string{api.SessionCookie + "=" + session}
+		}
+		req.RequestContext.DomainName = host
+		req.RequestContext.HTTP.Method = method
+		req.RequestContext.HTTP.SourceIP = "203.0.113.7"
+		resp, err := handlers[fn](ctx, req)
+		if err != nil || resp.StatusCode != want {
+			t.Fatalf("%s: %d %s %v, want %d", fn, resp.StatusCode, resp.Body, err, want)
+		}
+		return resp
+	}
+	sessionOf := func(resp events.APIGatewayV2HTTPResponse) string {
+		t.Helper()
+		for _, c := range resp.Cookies {
+			if v, ok := strings.CutPrefix(c, api.SessionCookie+"="); ok {
+				v, _, _ = strings.Cut(v, ";")
+				return v
+			}
+		}
+		t.Fatalf("no session cookie in %v", resp.Cookies)
+		return ""
+	}
+	signIn := `{"email":"ada@example.com","password":"correct horse battery staple"}`
+	call("SignUpFunction", "POST", "", nil, signIn, nil, 201)
+	call("SignUpFunction", "POST", "", nil, signIn, nil, 409)
+	call("SignInFunction", "POST", "", nil, `{"email":"ada@example.com","password":"wrong horse battery staple"}`, nil, 401)
+	session := sessionOf(call("SignInFunction", "POST", "", nil, signIn, nil, 200))
+	var me struct{ TenantID string }
+	json.Unmarshal([]byte(call("WhoAmIFunction", "GET", session, nil, "", nil, 200).Body), &me)
+	var client struct{ ClientID, APIKey, ClientSecret string }
+	json.Unmarshal([]byte(call("CreateClientFunction", "POST", session, nil, `{"label":"game server"}`, nil, 201).Body), &client)
+	call("ListClientsFunction", "GET", session, nil, "", nil, 200)
+	// A token marks the client used.
+	if resp, err := handlers["TokenFunction"](ctx, events.APIGatewayV2HTTPRequest{Headers: map[string]string{
+		"x-api-key": client.APIKey, "x-client-id": client.ClientID, "x-client-secret": client.ClientSecret,
+	}}); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("token of a dashboard client: %d %s %v", resp.StatusCode, resp.Body, err)
+	}
+	call("RevokeClientFunction", "DELETE", session, map[string]string{"clientId": client.ClientID}, "", nil, 204)
+	call("RevokeClientFunction", "DELETE", session, map[string]string{"clientId": auth.NewCredentials().ClientID}, "", nil, 404)
+
+	// The dashboard's reads of the tenant's boards.
+	var teams []string
+	for _, name := range []string{"Reds", "Blues"} {
+		team, err := plain.CreateTeam(ctx, me.TenantID, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		teams = append(teams, team.ID)
+	}
+	var boards []string
+	for _, name := range []string{"Cup", "League"} {
+		board, err := plain.CreateLeaderboard(ctx, me.TenantID, name, store.Settings{}, teams)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := plain.SubmitScores(ctx, me.TenantID, board.ID, []store.Submission{{TeamID: teams[0], Score: 10}, {TeamID: teams[1], Score: 5}}, ""); err != nil {
+			t.Fatal(err)
+		}
+		boards = append(boards, board.ID)
+	}
+	board := boards[0]
+	for _, fn := range []string{"DashboardLeaderboardsFunction", "DashboardTeamsFunction"} {
+		var page struct{ NextCursor string }
+		json.Unmarshal([]byte(call(fn, "GET", session, nil, "", map[string]string{"limit": "1"}, 200).Body), &page)
+		call(fn, "GET", session, nil, "", map[string]string{"limit": "1", "cursor": page.NextCursor}, 200)
+	}
+	var page struct{ NextCursor string }
+	json.Unmarshal([]byte(call("DashboardRankingsFunction", "GET", session, map[string]string{"id": board}, "", map[string]string{"limit": "1"}, 200).Body), &page)
+	call("DashboardRankingsFunction", "GET", session, map[string]string{"id": board}, "", map[string]string{"cursor": page.NextCursor}, 200)
+	call("DashboardTeamRankFunction", "GET", session, map[string]string{"id": board, "teamId": teams[1]}, "", map[string]string{"around": "1"}, 200)
+	call("SignOutFunction", "POST", session, nil, "", nil, 204)
+	call("WhoAmIFunction", "GET", session, nil, "", nil, 401)
 }

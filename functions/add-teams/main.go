@@ -10,5 +10,5 @@ import (
 
 func main() {
 	env := boot.Load(context.Background())
-	env.StartHTTP(api.AddTeams(env.Verifier(), env.Store))
+	env.StartHTTP(api.AddTeams(api.Bearer(env.Verifier()), env.Store))
 }

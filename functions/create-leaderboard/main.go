@@ -10,5 +10,5 @@ import (
 
 func main() {
 	env := boot.Load(context.Background())
-	env.StartHTTP(api.CreateLeaderboard(env.Verifier(), env.Store))
+	env.StartHTTP(api.CreateLeaderboard(api.Bearer(env.Verifier()), env.Store))
 }

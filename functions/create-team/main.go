@@ -10,5 +10,5 @@ import (
 
 func main() {
 	env := boot.Load(context.Background())
-	env.StartHTTP(api.CreateTeam(env.Verifier(), env.Store))
+	env.StartHTTP(api.CreateTeam(api.Bearer(env.Verifier()), env.Store))
 }

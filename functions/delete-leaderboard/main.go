@@ -10,5 +10,5 @@ import (
 
 func main() {
 	env := boot.Load(context.Background())
-	env.StartHTTP(api.DeleteLeaderboard(env.Verifier(), env.Store))
+	env.StartHTTP(api.DeleteLeaderboard(api.Bearer(env.Verifier()), env.Store))
 }

@@ -10,5 +10,5 @@ import (
 
 func main() {
 	env := boot.Load(context.Background())
-	env.StartHTTP(api.DeleteTeam(env.Verifier(), env.Store))
+	env.StartHTTP(api.DeleteTeam(api.Bearer(env.Verifier()), env.Store))
 }

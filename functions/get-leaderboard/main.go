@@ -10,5 +10,5 @@ import (
 
 func main() {
 	env := boot.Load(context.Background())
-	env.StartHTTP(api.GetLeaderboard(env.Verifier(), env.Store))
+	env.StartHTTP(api.GetLeaderboard(api.Bearer(env.Verifier()), env.Store))
 }

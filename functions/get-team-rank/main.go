@@ -10,5 +10,5 @@ import (
 
 func main() {
 	env := boot.Load(context.Background())
-	env.StartHTTP(api.TeamRank(env.Verifier(), env.Store))
+	env.StartHTTP(api.TeamRank(api.Bearer(env.Verifier()), env.Store))
 }

@@ -10,5 +10,5 @@ import (
 
 func main() {
 	env := boot.Load(context.Background())
-	env.StartHTTP(api.GetTeam(env.Verifier(), env.Store))
+	env.StartHTTP(api.GetTeam(api.Bearer(env.Verifier()), env.Store))
 }

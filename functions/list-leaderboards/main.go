@@ -11,5 +11,5 @@ import (
 func main() {
 	ctx := context.Background()
 	env := boot.Load(ctx)
-	env.StartHTTP(api.ListLeaderboards(env.Verifier(), env.Store, env.Cursors(ctx)))
+	env.StartHTTP(api.ListLeaderboards(api.Bearer(env.Verifier()), env.Store, env.Cursors(ctx)))
 }

@@ -10,5 +10,5 @@ import (
 
 func main() {
 	env := boot.Load(context.Background())
-	env.StartHTTP(api.RemoveTeam(env.Verifier(), env.Store))
+	env.StartHTTP(api.RemoveTeam(api.Bearer(env.Verifier()), env.Store))
 }

@@ -10,5 +10,5 @@ import (
 
 func main() {
 	env := boot.Load(context.Background())
-	env.StartHTTP(api.SubmitScores(env.Verifier(), env.Store))
+	env.StartHTTP(api.SubmitScores(api.Bearer(env.Verifier()), env.Store))
 }

@@ -10,5 +10,5 @@ import (
 
 func main() {
 	env := boot.Load(context.Background())
-	env.StartHTTP(api.UpdateLeaderboard(env.Verifier(), env.Store))
+	env.StartHTTP(api.UpdateLeaderboard(api.Bearer(env.Verifier()), env.Store))
 }

@@ -10,5 +10,5 @@ import (
 
 func main() {
 	env := boot.Load(context.Background())
-	env.StartHTTP(api.UpdateTeam(env.Verifier(), env.Store))
+	env.StartHTTP(api.UpdateTeam(api.Bearer(env.Verifier()), env.Store))
 }

@@ -30,6 +30,9 @@ func fail(ctx context.Context, err error) (apigw.Response, error) {
 	var unknown *store.UnknownTeamsError
 	var notMembers *store.NotMembersError
 	var outOfRange *store.OutOfRangeError
+	if resp, ok := accountFailure(err); ok {
+		return resp, nil
+	}
 	switch {
 	case errors.As(err, &problem):
 		return apigw.Message(problem.Status, problem.Message), nil
@@ -86,17 +89,29 @@ func retryLater(status int, msg string) apigw.Response {
 // logCause records, for an answer the client can act on, the error behind it.
 func logCause(ctx context.Context, err error) { reqlog.SetCause(ctx, err) }
 
+// Authenticator finds the caller's tenant in a request. The game API and the dashboard
+// authenticate differently (a bearer token, a session cookie) and never accept each
+// other's credential; the handlers they share do not care which.
+type Authenticator interface {
+	Authenticate(ctx context.Context, req apigw.Request) (tenant string, err error)
+}
+
 type tokenVerifier interface {
 	Verify(ctx context.Context, token string) (auth.Claims, error)
 }
 
-// authenticate returns the caller's tenant from its bearer token.
-func authenticate(ctx context.Context, v tokenVerifier, req apigw.Request) (string, error) {
+// Bearer authenticates the game API: `Authorization: Bearer <token>`, nothing else.
+func Bearer(v tokenVerifier) Authenticator { return bearer{v} }
+
+type bearer struct{ v tokenVerifier }
+
+// Authenticate returns the caller's tenant from its bearer token.
+func (b bearer) Authenticate(ctx context.Context, req apigw.Request) (string, error) {
 	scheme, token, ok := strings.Cut(apigw.Header(req, "authorization"), " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
 		return "", errNotAuthorized
 	}
-	claims, err := v.Verify(ctx, strings.TrimSpace(token))
+	claims, err := b.v.Verify(ctx, strings.TrimSpace(token))
 	if errors.Is(err, auth.ErrInvalidToken) {
 		return "", errNotAuthorized
 	}

@@ -56,7 +56,7 @@ func newFixture(t *testing.T) *fixture {
 		}
 	}
 	log := slog.New(slog.NewJSONHandler(f.log, nil))
-	v := auth.NewVerifier(s, time.Now)
+	v := api.Bearer(auth.NewVerifier(s, time.Now))
 	cursorKey, err := s.CursorKey(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -408,7 +408,7 @@ func TestInternalErrorsStayInTheLog(t *testing.T) {
 	client, _ := testdb.Table(t)
 	broken := store.New(client, "no-such-table", time.Now)
 	log := slog.New(slog.NewJSONHandler(f.log, nil))
-	h := apigw.WithRequestLog(log, api.GetTeam(auth.NewVerifier(f.store, time.Now), broken))
+	h := apigw.WithRequestLog(log, api.GetTeam(api.Bearer(auth.NewVerifier(f.store, time.Now)), broken))
 	resp, err := h(context.Background(), events.APIGatewayV2HTTPRequest{
 		RouteKey: "GET /v1/team/{id}", Headers: bearer(tok), PathParameters: map[string]string{"id": "01J00000000000000000000000"},
 	})
@@ -490,7 +490,7 @@ func TestRetryableFailures(t *testing.T) {
 	f := newFixture(t)
 	tok := f.token(f.credsA)
 	log := slog.New(slog.NewJSONHandler(f.log, nil))
-	v := auth.NewVerifier(f.store, time.Now)
+	v := api.Bearer(auth.NewVerifier(f.store, time.Now))
 	throttled := &types.ProvisionedThroughputExceededException{Message: aws.String("slow down")}
 	for _, tc := range []struct {
 		name       string

@@ -49,9 +49,9 @@ type leaderboardCreator interface {
 
 // CreateLeaderboard answers POST /v1/leaderboard {"name": "...", "teams": [ids]} with
 // optional settings beside them: sortOrder, scoreOperator, rankMode, minScore, maxScore.
-func CreateLeaderboard(v tokenVerifier, boards leaderboardCreator) apigw.Handler {
+func CreateLeaderboard(authn Authenticator, boards leaderboardCreator) apigw.Handler {
 	return func(ctx context.Context, req apigw.Request) (apigw.Response, error) {
-		tenant, err := authenticate(ctx, v, req)
+		tenant, err := authn.Authenticate(ctx, req)
 		if err != nil {
 			return fail(ctx, err)
 		}
@@ -159,9 +159,9 @@ type leaderboardGetter interface {
 }
 
 // GetLeaderboard answers GET /v1/leaderboard/{id}.
-func GetLeaderboard(v tokenVerifier, boards leaderboardGetter) apigw.Handler {
+func GetLeaderboard(authn Authenticator, boards leaderboardGetter) apigw.Handler {
 	return func(ctx context.Context, req apigw.Request) (apigw.Response, error) {
-		tenant, err := authenticate(ctx, v, req)
+		tenant, err := authn.Authenticate(ctx, req)
 		if err != nil {
 			return fail(ctx, err)
 		}
@@ -180,9 +180,9 @@ type leaderboardRenamer interface {
 // UpdateLeaderboard answers PUT /v1/leaderboard/{id} {"leaderboard": {"name": "..."}}.
 // Only the name can change: the settings rank scores already posted, and the other
 // fields are the server's. Sending any of them is an error, never silently ignored.
-func UpdateLeaderboard(v tokenVerifier, boards leaderboardRenamer) apigw.Handler {
+func UpdateLeaderboard(authn Authenticator, boards leaderboardRenamer) apigw.Handler {
 	return func(ctx context.Context, req apigw.Request) (apigw.Response, error) {
-		tenant, err := authenticate(ctx, v, req)
+		tenant, err := authn.Authenticate(ctx, req)
 		if err != nil {
 			return fail(ctx, err)
 		}
@@ -237,9 +237,9 @@ type leaderboardPage struct {
 
 // ListLeaderboards answers GET /v1/leaderboards?limit=&cursor= with the caller's
 // leaderboards in creation order, a page at a time.
-func ListLeaderboards(v tokenVerifier, boards leaderboardLister, cursors *cursor.Sealer) apigw.Handler {
+func ListLeaderboards(authn Authenticator, boards leaderboardLister, cursors *cursor.Sealer) apigw.Handler {
 	return func(ctx context.Context, req apigw.Request) (apigw.Response, error) {
-		tenant, err := authenticate(ctx, v, req)
+		tenant, err := authn.Authenticate(ctx, req)
 		if err != nil {
 			return fail(ctx, err)
 		}

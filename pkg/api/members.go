@@ -15,9 +15,9 @@ type teamAdder interface {
 
 // AddTeams answers POST /v1/leaderboard/{id}/teams {"teams":[ids]} with 204: the teams
 // are members afterwards (those that already were stay as they are).
-func AddTeams(v tokenVerifier, boards teamAdder) apigw.Handler {
+func AddTeams(authn Authenticator, boards teamAdder) apigw.Handler {
 	return func(ctx context.Context, req apigw.Request) (apigw.Response, error) {
-		tenant, err := authenticate(ctx, v, req)
+		tenant, err := authn.Authenticate(ctx, req)
 		if err != nil {
 			return fail(ctx, err)
 		}
@@ -47,9 +47,9 @@ type teamRemover interface {
 
 // RemoveTeam answers DELETE /v1/leaderboard/{id}/teams/{teamId} with 204; the team's
 // score leaves the rankings.
-func RemoveTeam(v tokenVerifier, boards teamRemover) apigw.Handler {
+func RemoveTeam(authn Authenticator, boards teamRemover) apigw.Handler {
 	return func(ctx context.Context, req apigw.Request) (apigw.Response, error) {
-		tenant, err := authenticate(ctx, v, req)
+		tenant, err := authn.Authenticate(ctx, req)
 		if err != nil {
 			return fail(ctx, err)
 		}
@@ -67,9 +67,9 @@ type leaderboardDeleter interface {
 // DeleteLeaderboard answers DELETE /v1/leaderboard/{id} with 204 once the board and
 // all its entries are gone, or 202 if the board was too big to clear within one
 // request: it already reads as deleted, and repeating the DELETE carries on.
-func DeleteLeaderboard(v tokenVerifier, boards leaderboardDeleter) apigw.Handler {
+func DeleteLeaderboard(authn Authenticator, boards leaderboardDeleter) apigw.Handler {
 	return func(ctx context.Context, req apigw.Request) (apigw.Response, error) {
-		tenant, err := authenticate(ctx, v, req)
+		tenant, err := authn.Authenticate(ctx, req)
 		if err != nil {
 			return fail(ctx, err)
 		}

@@ -37,9 +37,9 @@ type rankingsReader interface {
 
 // Rankings answers GET /v1/leaderboard/{id}/rankings?limit=&cursor= with the scored
 // teams in rank order, a page at a time.
-func Rankings(v tokenVerifier, boards rankingsReader, cursors *cursor.Sealer) apigw.Handler {
+func Rankings(authn Authenticator, boards rankingsReader, cursors *cursor.Sealer) apigw.Handler {
 	return func(ctx context.Context, req apigw.Request) (apigw.Response, error) {
-		tenant, err := authenticate(ctx, v, req)
+		tenant, err := authn.Authenticate(ctx, req)
 		if err != nil {
 			return fail(ctx, err)
 		}
@@ -66,9 +66,9 @@ type teamRanker interface {
 
 // TeamRank answers GET /v1/leaderboard/{id}/rankings/{teamId}?around=N with the team's
 // exact rank and up to N (0 to 50, default 0) entries on each side.
-func TeamRank(v tokenVerifier, boards teamRanker) apigw.Handler {
+func TeamRank(authn Authenticator, boards teamRanker) apigw.Handler {
 	return func(ctx context.Context, req apigw.Request) (apigw.Response, error) {
-		tenant, err := authenticate(ctx, v, req)
+		tenant, err := authn.Authenticate(ctx, req)
 		if err != nil {
 			return fail(ctx, err)
 		}

@@ -37,9 +37,9 @@ type scoreResultJSON struct {
 // {"teamId","score","operator"?} answered as {"teamId","score","rank"}, or a batch
 // {"scores":[...]} of up to 100 answered as {"scores":[...]}, in order. An
 // Idempotency-Key header makes a retry return the first answer without applying twice.
-func SubmitScores(v tokenVerifier, scores scoreSubmitter) apigw.Handler {
+func SubmitScores(authn Authenticator, scores scoreSubmitter) apigw.Handler {
 	return func(ctx context.Context, req apigw.Request) (apigw.Response, error) {
-		tenant, err := authenticate(ctx, v, req)
+		tenant, err := authn.Authenticate(ctx, req)
 		if err != nil {
 			return fail(ctx, err)
 		}

@@ -27,9 +27,9 @@ type teamCreator interface {
 }
 
 // CreateTeam answers POST /v1/team {"teamName": "..."} with 201 and the team.
-func CreateTeam(v tokenVerifier, teams teamCreator) apigw.Handler {
+func CreateTeam(authn Authenticator, teams teamCreator) apigw.Handler {
 	return func(ctx context.Context, req apigw.Request) (apigw.Response, error) {
-		tenant, err := authenticate(ctx, v, req)
+		tenant, err := authn.Authenticate(ctx, req)
 		if err != nil {
 			return fail(ctx, err)
 		}
@@ -56,9 +56,9 @@ type teamGetter interface {
 }
 
 // GetTeam answers GET /v1/team/{id}.
-func GetTeam(v tokenVerifier, teams teamGetter) apigw.Handler {
+func GetTeam(authn Authenticator, teams teamGetter) apigw.Handler {
 	return func(ctx context.Context, req apigw.Request) (apigw.Response, error) {
-		tenant, err := authenticate(ctx, v, req)
+		tenant, err := authn.Authenticate(ctx, req)
 		if err != nil {
 			return fail(ctx, err)
 		}
@@ -77,9 +77,9 @@ type teamRenamer interface {
 // UpdateTeam answers PUT /v1/team/{id} {"team": {"teamName": "..."}}. Only the name
 // is the client's to change; id and timestamps are the server's, and sending them is
 // an error rather than something silently ignored.
-func UpdateTeam(v tokenVerifier, teams teamRenamer) apigw.Handler {
+func UpdateTeam(authn Authenticator, teams teamRenamer) apigw.Handler {
 	return func(ctx context.Context, req apigw.Request) (apigw.Response, error) {
-		tenant, err := authenticate(ctx, v, req)
+		tenant, err := authn.Authenticate(ctx, req)
 		if err != nil {
 			return fail(ctx, err)
 		}
@@ -120,9 +120,9 @@ type teamDeleter interface {
 // leaderboard it is on. A team on more boards than one request can leave answers 202:
 // it already reads as deleted and its scores are refused, and repeating the DELETE
 // carries on.
-func DeleteTeam(v tokenVerifier, teams teamDeleter) apigw.Handler {
+func DeleteTeam(authn Authenticator, teams teamDeleter) apigw.Handler {
 	return func(ctx context.Context, req apigw.Request) (apigw.Response, error) {
-		tenant, err := authenticate(ctx, v, req)
+		tenant, err := authn.Authenticate(ctx, req)
 		if err != nil {
 			return fail(ctx, err)
 		}
@@ -154,9 +154,9 @@ type teamPage struct {
 
 // ListTeams answers GET /v1/teams?limit=&cursor= with the caller's teams in creation
 // order, a page at a time.
-func ListTeams(v tokenVerifier, teams teamLister, cursors *cursor.Sealer) apigw.Handler {
+func ListTeams(authn Authenticator, teams teamLister, cursors *cursor.Sealer) apigw.Handler {
 	return func(ctx context.Context, req apigw.Request) (apigw.Response, error) {
-		tenant, err := authenticate(ctx, v, req)
+		tenant, err := authn.Authenticate(ctx, req)
 		if err != nil {
 			return fail(ctx, err)
 		}

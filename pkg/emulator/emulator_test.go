@@ -41,6 +41,7 @@ var present = struct{}{}
 // want is what a sample event must get back.
 type want struct {
 	status int            // HTTP status; 0 for an event that is not an HTTP request
+	text   string         // for a body that is not JSON: a part of it
 	body   string         // the whole body as JSON ("" with no fields: no body at all)
 	fields map[string]any // or: these fields of the JSON body
 }
@@ -71,6 +72,18 @@ var expected = map[string]want{
 	"get-team-rank.json":       {status: 404, body: `{"message":"team has no score on this leaderboard"}`},
 	"submit-scores.json":       {status: 200, fields: map[string]any{"teamId": present, "score": 42.0, "rank": 1.0}},
 	"submit-scores-batch.json": {status: 200, fields: map[string]any{"scores": present}},
+	// The dashboard and its accounts, signed in with the Filler's {{session}}.
+	"sign-up.json":                {status: 201, fields: map[string]any{"email": present, "tenantId": present}},
+	"sign-in.json":                {status: 200, fields: map[string]any{"email": present, "tenantId": present}},
+	"sign-out.json":               {status: 204},
+	"who-am-i.json":               {status: 200, fields: map[string]any{"email": present, "tenantId": present}},
+	"list-clients.json":           {status: 200, fields: map[string]any{"clients": present}},
+	"create-client.json":          {status: 201, fields: map[string]any{"label": "Game server", "apiKey": present, "clientSecret": present}},
+	"revoke-client.json":          {status: 204},
+	"dashboard-leaderboards.json": {status: 200, fields: map[string]any{"leaderboards": present}},
+	"dashboard-teams.json":        {status: 200, fields: map[string]any{"teams": present}},
+	"dashboard-rankings.json":     {status: 200, fields: map[string]any{"rankings": present}},
+	"dashboard-team-rank.json":    {status: 404, body: `{"message":"team has no score on this leaderboard"}`},
 }
 
 func loadTemplate(t *testing.T) *samtemplate.Template {
@@ -341,12 +354,21 @@ func TestEnvironment(t *testing.T) {
 
 // countingStore records what a Filler creates.
 type countingStore struct {
-	tenants, keys, teams, boards, members int
+	tenants, keys, teams, boards, members, sessions int
 }
 
-func (s *countingStore) CreateTenant(ctx context.Context, creds auth.Credentials) (string, error) {
+func (s *countingStore) CreateAccount(ctx context.Context, email, passwordHash string) (store.Account, error) {
 	s.tenants++
-	return "tenant1", nil
+	return store.Account{Email: email, TenantID: "tenant1"}, nil
+}
+
+func (s *countingStore) CreateClient(ctx context.Context, tenant string, creds auth.Credentials, label string) (store.ClientInfo, error) {
+	return store.ClientInfo{ClientID: creds.ClientID, Label: label}, nil
+}
+
+func (s *countingStore) CreateSession(ctx context.Context, id string, acct store.Account, expires time.Time) error {
+	s.sessions++
+	return nil
 }
 
 func (s *countingStore) PublishSigningKey(ctx context.Context, pub ed25519.PublicKey) error {
@@ -384,6 +406,8 @@ func TestFill(t *testing.T) {
 		{"a leaderboard", `{"rawPath":"/v1/leaderboard/{{leaderboardId}}"}`, countingStore{tenants: 1, boards: 1}, ""},
 		{"a team on a leaderboard", `{"rawPath":"/v1/leaderboard/{{leaderboardId}}/teams/{{teamId}}"}`,
 			countingStore{tenants: 1, teams: 1, boards: 1, members: 1}, ""},
+		{"a session", `{"cookies":["lb_session={{session}}"],"body":"{{email}}"}`, countingStore{tenants: 1, sessions: 1}, ""},
+		{"a new address", `{"body":"{{newEmail}}"}`, countingStore{}, ""},
 		{"unknown", `{"a":"{{apikey}}"}`, countingStore{}, "{{apikey}}"},
 	}
 	for _, tt := range tests {
@@ -560,6 +584,12 @@ func checkResponse(t *testing.T, w want, event, resp []byte) {
 			t.Errorf("status = %d, want %d (body %s)", r.StatusCode, w.status, r.Body)
 		}
 		body = []byte(r.Body)
+	}
+	if w.text != "" {
+		if !strings.Contains(string(body), w.text) {
+			t.Errorf("body %.200s..., want it to hold %q", body, w.text)
+		}
+		return
 	}
 	if w.body == "" && w.fields == nil {
 		if len(body) != 0 {

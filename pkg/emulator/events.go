@@ -66,7 +66,9 @@ func EventFiles(dir string, folders []string) (map[string][]string, error) {
 var placeholder = regexp.MustCompile(`\{\{(\w+)\}\}`)
 
 type fillStore interface {
-	CreateTenant(ctx context.Context, creds auth.Credentials) (string, error)
+	CreateAccount(ctx context.Context, email, passwordHash string) (store.Account, error)
+	CreateClient(ctx context.Context, tenant string, creds auth.Credentials, label string) (store.ClientInfo, error)
+	CreateSession(ctx context.Context, id string, acct store.Account, expires time.Time) error
 	PublishSigningKey(ctx context.Context, pub ed25519.PublicKey) error
 	CreateTeam(ctx context.Context, tenant, name string) (store.Team, error)
 	CreateLeaderboard(ctx context.Context, tenant, name string, settings store.Settings, teams []string) (store.Leaderboard, error)
@@ -74,8 +76,14 @@ type fillStore interface {
 
 var _ fillStore = (*store.Store)(nil)
 
+// SamplePassword is the password of the account a Filler creates, for sign-in events.
+const SamplePassword = "correct horse battery staple"
+
 // Filler fills the placeholders of sample events with values that work against the
-// table: {{apiKey}}, {{clientId}} and {{clientSecret}} of a tenant it creates, a
+// table: {{apiKey}}, {{clientId}} and {{clientSecret}} of a tenant it creates (through
+// an account whose {{email}} signs in with SamplePassword), a {{session}} of that
+// account and a {{spareClientId}} of its tenant (new on every Fill, so that an event
+// ending or revoking one breaks no other), a fresh address {{newEmail}} for sign-ups, a
 // {{token}} for that tenant signed with key (whose public half it publishes), and the ids
 // of a team and of a leaderboard it creates for {{teamId}} and {{leaderboardId}}; when an
 // event names both, the team is on the leaderboard. It creates only what the placeholders
@@ -85,9 +93,10 @@ type Filler struct {
 	store fillStore
 	key   auth.SigningKey
 
-	creds  auth.Credentials // of the tenant, once created
-	tenant string
-	token  string
+	creds   auth.Credentials // of the tenant, once created
+	account store.Account
+	tenant  string
+	token   string
 }
 
 // NewFiller returns a Filler that writes to s and signs tokens with key.
@@ -125,14 +134,26 @@ func (f *Filler) Fill(ctx context.Context, event []byte) ([]byte, error) {
 // value creates what name stands for; teamID is the event's team, if it names one.
 func (f *Filler) value(ctx context.Context, name, teamID string) (string, error) {
 	switch name {
-	case "apiKey", "clientId", "clientSecret", "token", "teamId", "leaderboardId":
+	case "apiKey", "clientId", "clientSecret", "token", "teamId", "leaderboardId", "email", "session", "spareClientId":
 		if err := f.ensureTenant(ctx); err != nil {
 			return "", err
 		}
+	case "newEmail":
+		return sampleEmail(), nil
 	default:
-		return "", fmt.Errorf("emulator: unknown placeholder {{%s}}: want apiKey, clientId, clientSecret, token, teamId or leaderboardId", name)
+		return "", fmt.Errorf("emulator: unknown placeholder {{%s}}: want apiKey, clientId, clientSecret, token, teamId, leaderboardId, email, session, spareClientId or newEmail", name)
 	}
 	switch name {
+	case "email":
+		return f.account.Email, nil
+	case "session":
+		return f.newSession(ctx)
+	case "spareClientId":
+		creds := auth.NewCredentials()
+		if _, err := f.store.CreateClient(ctx, f.tenant, creds, "spare"); err != nil {
+			return "", fmt.Errorf("emulator: {{spareClientId}}: %w", err)
+		}
+		return creds.ClientID, nil
 	case "apiKey":
 		return f.creds.APIKey, nil
 	case "clientId":
@@ -165,13 +186,29 @@ func (f *Filler) ensureTenant(ctx context.Context) error {
 	if f.tenant != "" {
 		return nil
 	}
-	creds := auth.NewCredentials()
-	tenant, err := f.store.CreateTenant(ctx, creds)
+	acct, err := f.store.CreateAccount(ctx, sampleEmail(), auth.HashPassword(SamplePassword))
 	if err != nil {
-		return fmt.Errorf("emulator: create tenant for sample events: %w", err)
+		return fmt.Errorf("emulator: create an account for sample events: %w", err)
 	}
-	f.creds, f.tenant = creds, tenant
+	creds := auth.NewCredentials()
+	if _, err := f.store.CreateClient(ctx, acct.TenantID, creds, "sample events"); err != nil {
+		return fmt.Errorf("emulator: create a client for sample events: %w", err)
+	}
+	f.creds, f.account, f.tenant = creds, acct, acct.TenantID
 	return nil
+}
+
+// sampleEmail is an address no one has signed up with.
+func sampleEmail() string {
+	return "sample-" + strings.ToLower(auth.NewSessionID()[:12]) + "@example.com"
+}
+
+func (f *Filler) newSession(ctx context.Context) (string, error) {
+	id := auth.NewSessionID()
+	if err := f.store.CreateSession(ctx, id, f.account, time.Now().Add(time.Hour)); err != nil {
+		return "", fmt.Errorf("emulator: {{session}}: %w", err)
+	}
+	return id, nil
 }
 
 func (f *Filler) ensureToken(ctx context.Context) (string, error) {

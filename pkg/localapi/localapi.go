@@ -23,7 +23,8 @@ import (
 // built exactly as the function's main builds it. cursors seals the list endpoints'
 // pagination cursors; the functions' mains build it from s.CursorKey at cold start.
 func Handlers(s *store.Store, key auth.SigningKey, cursors *cursor.Sealer, log *slog.Logger) map[string]apigw.Handler {
-	v := auth.NewVerifier(s, time.Now)
+	v := api.Bearer(auth.NewVerifier(s, time.Now))
+	session := api.Session(s)
 	return map[string]apigw.Handler{
 		"PingFunction":              api.Ping(s, log),
 		"TokenFunction":             api.Token(s, auth.NewSigner(key, time.Now)),
@@ -42,6 +43,18 @@ func Handlers(s *store.Store, key auth.SigningKey, cursors *cursor.Sealer, log *
 		"SubmitScoresFunction":      api.SubmitScores(v, s),
 		"GetRankingsFunction":       api.Rankings(v, s, cursors),
 		"GetTeamRankFunction":       api.TeamRank(v, s),
+
+		"SignUpFunction":                api.SignUp(s, time.Now),
+		"SignInFunction":                api.SignIn(s, time.Now),
+		"SignOutFunction":               api.SignOut(s),
+		"WhoAmIFunction":                api.WhoAmI(s),
+		"ListClientsFunction":           api.ListClients(session, s),
+		"CreateClientFunction":          api.CreateClient(session, s),
+		"RevokeClientFunction":          api.RevokeClient(session, s),
+		"DashboardLeaderboardsFunction": api.ListLeaderboards(session, s, cursors),
+		"DashboardTeamsFunction":        api.ListTeams(session, s, cursors),
+		"DashboardRankingsFunction":     api.Rankings(session, s, cursors),
+		"DashboardTeamRankFunction":     api.TeamRank(session, s),
 	}
 }
 

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"crypto/ed25519"
+	"errors"
 	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -43,6 +44,9 @@ type clientItem struct {
 	RevokedAt    string `dynamodbav:"revokedAt,omitempty"`
 }
 
+// OperatorClientLabel labels the clients that cmd/credentials makes.
+const OperatorClientLabel = "made with cmd/credentials"
+
 // CreateTenant stores a new tenant with one client holding creds, and returns the
 // tenant id. Only the credentials' digests are stored.
 func (s *Store) CreateTenant(ctx context.Context, creds auth.Credentials) (string, error) {
@@ -54,18 +58,13 @@ func (s *Store) CreateTenant(ctx context.Context, creds auth.Credentials) (strin
 	if err != nil {
 		return "", fmt.Errorf("marshal tenant: %w", err)
 	}
-	clientAV, err := attributevalue.MarshalMap(clientItem{
-		PK: clientPK(creds.ClientID), SK: clientSK(), Type: "client", ClientID: creds.ClientID, TenantID: tenant,
-		APIKeyDigest: auth.Digest(creds.APIKey), SecretDigest: auth.Digest(creds.ClientSecret), CreatedAt: stamp(now),
-	})
+	clients, err := s.clientItems(tenant, creds, OperatorClientLabel, now)
 	if err != nil {
-		return "", fmt.Errorf("marshal client: %w", err)
+		return "", err
 	}
-	notExists := aws.String("attribute_not_exists(PK)")
-	err = s.transact(ctx, []types.TransactWriteItem{
-		{Put: &types.Put{TableName: &s.table, Item: tenantAV, ConditionExpression: notExists}},
-		{Put: &types.Put{TableName: &s.table, Item: clientAV, ConditionExpression: notExists}},
-	})
+	err = s.transact(ctx, append([]types.TransactWriteItem{
+		{Put: &types.Put{TableName: &s.table, Item: tenantAV, ConditionExpression: aws.String("attribute_not_exists(PK)")}},
+	}, clients...))
 	if cancelReasons(err) != nil {
 		return "", fmt.Errorf("create tenant: %w", ErrConflict)
 	}
@@ -95,9 +94,19 @@ func (s *Store) GetClient(ctx context.Context, clientID string) (Client, error) 
 	}, nil
 }
 
-// RevokeClient stops a client from getting new tokens. Tokens already issued stay valid
-// until they expire (at most auth.TokenTTL).
+// RevokeClient stops a client from getting new tokens, whichever its tenant (the
+// operator's tool). Tokens already issued stay valid until they expire (at most
+// auth.TokenTTL).
 func (s *Store) RevokeClient(ctx context.Context, clientID string) error {
+	c, err := s.GetClient(ctx, clientID)
+	if err != nil {
+		return err
+	}
+	err = s.RevokeTenantClient(ctx, c.TenantID, clientID)
+	if !errors.Is(err, ErrClientNotFound) {
+		return err
+	}
+	// A client made before clients were listed in their tenant has only its own item.
 	out, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                 &s.table,
 		Key:                       key(clientPK(clientID), clientSK()),

@@ -22,21 +22,32 @@ import (
 // Board inbox        PK=INBOX#<tenant>#<board>#<shard>  SK=<id>   a queued submit (combine.go)
 // Check sample       PK=CHECK#<hour>              SK=<tenant>#<board>  boards written that hour (check.go)
 // Client             PK=CLIENT#<clientId>         SK=CLIENT
+// Client listing     PK=TENANT#<tenant>           SK=CLIENT#<clientId>   the dashboard's view of a client (accounts.go)
+// Account            PK=ACCOUNT#<email digest>    SK=ACCOUNT
+// Session            PK=SESSION#<id digest>       SK=SESSION
+// Sign-in throttle   PK=SIGNIN#<subject>          SK=SIGNIN   failed sign-ins of an account or an address
 // Signing key        PK=SIGNINGKEY                SK=KID#<kid>
 // Cursor key         PK=CURSORKEY                 SK=v1
 
-func tenantPK(tenant string) string       { return "TENANT#" + tenant }
-func tenantSK() string                    { return "TENANT" }
-func teamSK(team string) string           { return "TEAM#" + team }
-func leaderboardSK(board string) string   { return "LB#" + board }
-func boardPK(tenant, board string) string { return "BOARD#" + tenant + "#" + board }
-func memberSK(team string) string         { return "MEMBER#" + team }
-func clientPK(clientID string) string     { return "CLIENT#" + clientID }
-func clientSK() string                    { return "CLIENT" }
-func signingKeyPK() string                { return "SIGNINGKEY" }
-func signingKeySK(kid string) string      { return "KID#" + kid }
-func cursorKeyPK() string                 { return "CURSORKEY" }
-func cursorKeySK() string                 { return "v1" }
+func tenantPK(tenant string) string         { return "TENANT#" + tenant }
+func tenantSK() string                      { return "TENANT" }
+func teamSK(team string) string             { return "TEAM#" + team }
+func leaderboardSK(board string) string     { return "LB#" + board }
+func boardPK(tenant, board string) string   { return "BOARD#" + tenant + "#" + board }
+func memberSK(team string) string           { return "MEMBER#" + team }
+func clientPK(clientID string) string       { return "CLIENT#" + clientID }
+func clientSK() string                      { return "CLIENT" }
+func tenantClientSK(clientID string) string { return "CLIENT#" + clientID }
+func accountPK(digest string) string        { return "ACCOUNT#" + digest }
+func accountSK() string                     { return "ACCOUNT" }
+func sessionPK(digest string) string        { return "SESSION#" + digest }
+func sessionSK() string                     { return "SESSION" }
+func throttlePK(subject string) string      { return "SIGNIN#" + subject }
+func throttleSK() string                    { return "SIGNIN" }
+func signingKeyPK() string                  { return "SIGNINGKEY" }
+func signingKeySK(kid string) string        { return "KID#" + kid }
+func cursorKeyPK() string                   { return "CURSORKEY" }
+func cursorKeySK() string                   { return "v1" }
 
 // Sort-key prefixes of the tenant partition's lists; teamSK(id) and leaderboardSK(id)
 // begin with them.

@@ -1,0 +1,16 @@
+// Command dashboard-rankings is the DashboardRankingsFunction Lambda: GET /account/leaderboards/{id}/rankings, the game API's
+// Rankings for the dashboard, behind its session cookie.
+package main
+
+import (
+	"context"
+
+	"github.com/leaderboardapi/leaderboard/pkg/api"
+	"github.com/leaderboardapi/leaderboard/pkg/boot"
+)
+
+func main() {
+	ctx := context.Background()
+	env := boot.Load(ctx)
+	env.StartHTTP(api.Rankings(api.Session(env.Store), env.Store, env.Cursors(ctx)))
+}
