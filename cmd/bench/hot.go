@@ -8,13 +8,16 @@ package main
 // that came nearest its budget; then it checks the board against what was submitted.
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math/rand/v2"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -233,6 +236,7 @@ func printHot(w io.Writer, cfg hotConfig, runs []hotRun) {
 		if ok && r.layer {
 			fmt.Fprintf(w, "%s, %d clients: hottest partition key %s: peak %.0f WCU/s and %.0f RCU/s (budget 1,000 and 3,000), %d throttled; faults %v\n",
 				r.label, r.clients, p.Key, u.PeakWriteUnits, u.PeakReadUnits, u.Throttled, r.stats.Faults)
+			fmt.Fprintf(w, "  DynamoDB calls per accepted submit: %s\n", perSubmit(r.stats.Calls, r.accepted))
 		}
 	}
 	fmt.Fprintln(w, "\nhot-board targets (through the AWS layer):")
@@ -262,4 +266,15 @@ func printHot(w io.Writer, cfg hotConfig, runs []hotRun) {
 	fmt.Fprintf(w, "  rankings against the model once quiet: %s: %s\n", many.exactNote, verdict(many.exact && one.exact))
 	seen := quantile(many.visible, 0.99)
 	fmt.Fprintf(w, "  a submit shows in rankings and rank, p99 after its answer: %s ms (within 1 s): %s\n", ms(seen), verdict(seen <= time.Second))
+}
+
+// perSubmit formats calls by operation per accepted submit, most first.
+func perSubmit(calls map[string]int64, accepted int) string {
+	ops := slices.Collect(maps.Keys(calls))
+	slices.SortFunc(ops, func(a, b string) int { return cmp.Compare(calls[b], calls[a]) })
+	var parts []string
+	for _, op := range ops {
+		parts = append(parts, fmt.Sprintf("%s %.2f", op, float64(calls[op])/float64(max(accepted, 1))))
+	}
+	return strings.Join(parts, ", ")
 }
