@@ -33,15 +33,18 @@ FUNCTIONS := \
 	ListClientsFunction:list-clients \
 	CreateClientFunction:create-client \
 	RevokeClientFunction:revoke-client \
+	DashboardFunction:dashboard \
 	DashboardLeaderboardsFunction:dashboard-leaderboards \
 	DashboardTeamsFunction:dashboard-teams \
 	DashboardRankingsFunction:dashboard-rankings \
-	DashboardTeamRankFunction:dashboard-team-rank
+	DashboardTeamRankFunction:dashboard-team-rank \
+	OpenAPIFunction:open-api \
+	DocsFunction:docs
 
 LAMBDA_GOARCH ?= arm64
 GOBUILD = CGO_ENABLED=0 GOOS=linux GOARCH=$(LAMBDA_GOARCH) go build -tags lambda.norpc -trimpath -ldflags='-s -w'
 
-.PHONY: help local local-reset credentials test vet build check-go check-cc
+.PHONY: help local local-reset credentials test vet build check-go check-cc check-chromium
 
 help:
 	@echo "make local        the API on http://127.0.0.1:3000 with DynamoDB Local (Ctrl-C stops it)"
@@ -57,6 +60,9 @@ check-go:
 check-cc:
 	@command -v "$$(go env CC)" >/dev/null || { echo "make: no C compiler ($$(go env CC)) for the race detector: install gcc (e.g. apt-get install gcc)"; exit 1; }
 
+check-chromium:
+	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || { echo "make: chromium not found, for the dashboard's browser test: install it (e.g. apt-get install chromium)"; exit 1; }
+
 local: check-go
 	@go run ./cmd/local
 
@@ -69,7 +75,7 @@ credentials: check-go
 vet: check-go
 	go vet ./...
 
-test: vet check-cc
+test: vet check-cc check-chromium
 	go test -race -count=1 -timeout 30m ./...
 
 # The ranking property and concurrency tests through pkg/dynamofault (conflicts,

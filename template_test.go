@@ -126,6 +126,7 @@ func TestGlobalsAndResources(t *testing.T) {
 		{"Resources.PingFailureAlarm.Properties.Dimensions", `[{"Name":"FunctionName","Value":{"Ref":"PingFunction"}}]`},
 		{"Outputs.ApiUrl.Value", `{"Fn::Sub":"https://${HttpApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}"}`},
 		{"Outputs.TableName.Value", `{"Ref":"Table"}`},
+		{"Outputs.DashboardUrl.Value", `{"Fn::Sub":"https://${HttpApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}/dashboard"}`},
 	}
 	doc := map[string]any{"Resources": map[string]any{}, "Outputs": tmpl.Outputs}
 	for id, r := range tmpl.Resources {

@@ -85,11 +85,12 @@ func run(addr string, ddbPort int) error {
 	go func() { served <- srv.Serve(ln) }()
 	fmt.Printf(`
 Leaderboard API:  http://%s   (DynamoDB Local: %s, table %s)
-Next, in another terminal:
+Dashboard:        http://%s/dashboard   sign up there for client credentials
+Or, in another terminal:
   make -s credentials                      # a new tenant's client credentials
   curl -s http://%s/ping
 Ctrl-C stops everything.
-`, addr, ddb.Endpoint, localenv.TableName, addr)
+`, addr, ddb.Endpoint, localenv.TableName, addr, addr)
 
 	select {
 	case err := <-served:

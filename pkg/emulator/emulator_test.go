@@ -80,10 +80,13 @@ var expected = map[string]want{
 	"list-clients.json":           {status: 200, fields: map[string]any{"clients": present}},
 	"create-client.json":          {status: 201, fields: map[string]any{"label": "Game server", "apiKey": present, "clientSecret": present}},
 	"revoke-client.json":          {status: 204},
+	"dashboard.json":              {status: 200, text: "<title>"},
 	"dashboard-leaderboards.json": {status: 200, fields: map[string]any{"leaderboards": present}},
 	"dashboard-teams.json":        {status: 200, fields: map[string]any{"teams": present}},
 	"dashboard-rankings.json":     {status: 200, fields: map[string]any{"rankings": present}},
 	"dashboard-team-rank.json":    {status: 404, body: `{"message":"team has no score on this leaderboard"}`},
+	"open-api.json":               {status: 200, fields: map[string]any{"openapi": "3.0.3", "paths": present}},
+	"docs.json":                   {status: 200, text: "<redoc spec-url=\"/openapi.json\">"},
 }
 
 func loadTemplate(t *testing.T) *samtemplate.Template {

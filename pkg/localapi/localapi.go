@@ -10,10 +10,13 @@ import (
 	"sort"
 	"time"
 
+	"github.com/leaderboardapi/leaderboard"
 	"github.com/leaderboardapi/leaderboard/pkg/api"
+	"github.com/leaderboardapi/leaderboard/pkg/apidocs"
 	"github.com/leaderboardapi/leaderboard/pkg/apigw"
 	"github.com/leaderboardapi/leaderboard/pkg/auth"
 	"github.com/leaderboardapi/leaderboard/pkg/cursor"
+	"github.com/leaderboardapi/leaderboard/pkg/dashboard"
 	"github.com/leaderboardapi/leaderboard/pkg/gateway"
 	"github.com/leaderboardapi/leaderboard/pkg/samtemplate"
 	"github.com/leaderboardapi/leaderboard/pkg/store"
@@ -51,10 +54,13 @@ func Handlers(s *store.Store, key auth.SigningKey, cursors *cursor.Sealer, log *
 		"ListClientsFunction":           api.ListClients(session, s),
 		"CreateClientFunction":          api.CreateClient(session, s),
 		"RevokeClientFunction":          api.RevokeClient(session, s),
+		"DashboardFunction":             dashboard.Handler(),
 		"DashboardLeaderboardsFunction": api.ListLeaderboards(session, s, cursors),
 		"DashboardTeamsFunction":        api.ListTeams(session, s, cursors),
 		"DashboardRankingsFunction":     api.Rankings(session, s, cursors),
 		"DashboardTeamRankFunction":     api.TeamRank(session, s),
+		"OpenAPIFunction":               apidocs.OpenAPI(leaderboard.OpenAPI),
+		"DocsFunction":                  apidocs.Docs(),
 	}
 }
 

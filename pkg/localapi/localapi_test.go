@@ -2,26 +2,22 @@ package localapi_test
 
 import (
 	"bytes"
-	"context"
 	"io"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
+	"github.com/leaderboardapi/leaderboard/internal/localtest"
 	"github.com/leaderboardapi/leaderboard/internal/testdb"
 	"github.com/leaderboardapi/leaderboard/pkg/apigw"
 	"github.com/leaderboardapi/leaderboard/pkg/auth"
-	"github.com/leaderboardapi/leaderboard/pkg/cursor"
 	"github.com/leaderboardapi/leaderboard/pkg/localapi"
 	"github.com/leaderboardapi/leaderboard/pkg/samtemplate"
-	"github.com/leaderboardapi/leaderboard/pkg/store"
 )
 
 func TestMain(m *testing.M) { testdb.Main(m) }
@@ -80,29 +76,8 @@ func TestRoutesMatchTemplate(t *testing.T) {
 	})
 }
 
-func newServer(t *testing.T) (*httptest.Server, string) {
-	t.Helper()
-	client, table := testdb.Table(t)
-	s := store.New(client, table, time.Now)
-	key := testKey(t)
-	if err := s.PublishSigningKey(context.Background(), key.Public()); err != nil {
-		t.Fatal(err)
-	}
-	cursorKey, err := s.CursorKey(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	h, err := localapi.New(loadTemplate(t), s, key, cursor.New(cursorKey), discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
-	return srv, table
-}
-
 func TestUnmatchedRoutesAnswerLikeHTTPAPI(t *testing.T) {
-	srv, _ := newServer(t)
+	srv := localtest.Start(t)
 	for _, tc := range []struct{ method, path string }{
 		{"GET", "/nope"}, {"PATCH", "/v1/team/x"}, {"GET", "/v1/team/"}, {"POST", "/ping"},
 	} {
@@ -120,34 +95,32 @@ func TestUnmatchedRoutesAnswerLikeHTTPAPI(t *testing.T) {
 }
 
 // TestReadmeWalkthrough runs the README's walkthrough with bash and curl against the
-// local server over real HTTP. Only two things are swapped for the test's own: the
-// server's URL, and `make -s credentials` for the same program pointed at the test table.
+// local server over real HTTP, from the dashboard's sign-up to the rankings: every sh
+// block of its section, in order. Only the server's URL is swapped for the test's own.
 func TestReadmeWalkthrough(t *testing.T) {
 	for _, tool := range []string{"bash", "curl", "sed"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			t.Fatalf("the walkthrough needs %s on PATH", tool)
 		}
 	}
-	srv, table := newServer(t)
+	srv := localtest.Start(t)
 	root := filepath.Dir(testdb.TemplatePath())
 	readme, err := os.ReadFile(filepath.Join(root, "README.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	block := regexp.MustCompile("(?s)## Walkthrough.*?```sh\n(.*?)```").FindSubmatch(readme)
-	if block == nil {
-		t.Fatal("no walkthrough block in README.md")
+	section := regexp.MustCompile("(?s)\n## Walkthrough\n(.*?)\n## ").FindSubmatch(readme)
+	if section == nil {
+		t.Fatal("no walkthrough section in README.md")
 	}
-	script := string(block[1])
-	for old, replacement := range map[string]string{
-		"http://127.0.0.1:3000": srv.URL,
-		"make -s credentials":   "go run ./cmd/credentials -endpoint " + testdb.Endpoint() + " -table " + table,
-	} {
-		if !strings.Contains(script, old) {
-			t.Fatalf("the walkthrough no longer uses %q", old)
-		}
-		script = strings.ReplaceAll(script, old, replacement)
+	var script string
+	for _, block := range regexp.MustCompile("(?s)```sh\n(.*?)```").FindAllSubmatch(section[1], -1) {
+		script += string(block[1])
 	}
+	if !strings.Contains(script, "http://127.0.0.1:3000") {
+		t.Fatal("the walkthrough no longer uses http://127.0.0.1:3000")
+	}
+	script = strings.ReplaceAll(script, "http://127.0.0.1:3000", srv.URL)
 	cmd := exec.Command("bash", "-euo", "pipefail", "-c", script)
 	cmd.Dir = root
 	var out bytes.Buffer
