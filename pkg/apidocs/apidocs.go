@@ -52,6 +52,7 @@ const docsPolicy = "default-src 'none'; script-src 'self'; style-src 'self' 'uns
 
 var docsFiles = map[string]string{
 	"index.html":          "text/html; charset=utf-8",
+	"docs.js":             "text/javascript; charset=utf-8",
 	"redoc.standalone.js": "text/javascript; charset=utf-8",
 }
 

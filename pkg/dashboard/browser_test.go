@@ -225,8 +225,15 @@ func TestBrowserDashboard(t *testing.T) {
 	b.fill("#signin-password", password)
 	b.click("sign in", "#signin-submit")
 	b.waitVisible("the page asked for before signing in", "#view-credentials")
-
 	b.checkNoPageErrors()
+
+	// The API reference, rendered in the browser from /openapi.json, on a desktop screen.
+	b.run("a desktop screen", chromedp.EmulateViewport(1280, 900))
+	b.open("/docs")
+	b.waitText("the reference's title, from the document", "body", "Leaderboard API (1.0.0)")
+	b.waitText("the document's servers, rendered", "body", "make local")
+	b.waitText("the document's tags, in the menu", "body", "Credentials")
+	b.screenshot("08-api-docs")
 }
 
 func rowOf(clientID string) string { return `#clients-body tr[data-client-id="` + clientID + `"]` }

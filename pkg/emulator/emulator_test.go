@@ -86,7 +86,7 @@ var expected = map[string]want{
 	"dashboard-rankings.json":     {status: 200, fields: map[string]any{"rankings": present}},
 	"dashboard-team-rank.json":    {status: 404, body: `{"message":"team has no score on this leaderboard"}`},
 	"open-api.json":               {status: 200, fields: map[string]any{"openapi": "3.0.3", "paths": present}},
-	"docs.json":                   {status: 200, text: "<redoc spec-url=\"/openapi.json\">"},
+	"docs.json":                   {status: 200, text: `<script type="module" src="/docs/docs.js">`},
 }
 
 func loadTemplate(t *testing.T) *samtemplate.Template {
