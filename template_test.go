@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
+	"path"
 	"regexp"
 	"slices"
 	"sort"
@@ -126,9 +127,11 @@ func TestGlobalsAndResources(t *testing.T) {
 		{"Resources.PingFailureAlarm.Properties.Dimensions", `[{"Name":"FunctionName","Value":{"Ref":"PingFunction"}}]`},
 		{"Outputs.ApiUrl.Value", `{"Fn::Sub":"https://${HttpApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}"}`},
 		{"Outputs.TableName.Value", `{"Ref":"Table"}`},
+		{"Globals.Function.ReservedConcurrentExecutions", `{"Fn::If":["ReserveConcurrency",{"Ref":"FunctionConcurrency"},{"Ref":"AWS::NoValue"}]}`},
+		{"Conditions.ReserveConcurrency", `{"Fn::Not":[{"Fn::Equals":[{"Ref":"FunctionConcurrency"},0]}]}`},
 		{"Outputs.DashboardUrl.Value", `{"Fn::Sub":"https://${HttpApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}/dashboard"}`},
 	}
-	doc := map[string]any{"Resources": map[string]any{}, "Outputs": tmpl.Outputs}
+	doc := map[string]any{"Resources": map[string]any{}, "Outputs": tmpl.Outputs, "Globals": tmpl.Globals, "Conditions": tmpl.Conditions}
 	for id, r := range tmpl.Resources {
 		doc["Resources"].(map[string]any)[id] = map[string]any{"Properties": r.Properties}
 	}
@@ -164,11 +167,15 @@ func mustJSON(v any) string {
 	return string(b)
 }
 
-// recorder notes the IAM actions that DynamoDB calls through a client would need.
+// recorder notes the IAM actions that DynamoDB calls through a client would need, and
+// each access: the action and the partition key it touched (IAM's dynamodb:LeadingKeys).
 type recorder struct {
-	mu      sync.Mutex
-	actions map[string]bool
+	mu       sync.Mutex
+	actions  map[string]bool
+	accesses []access
 }
+
+type access struct{ action, pk string }
 
 func (r *recorder) client(base *dynamodb.Client) *dynamodb.Client {
 	return dynamodb.New(base.Options(), func(o *dynamodb.Options) {
@@ -179,6 +186,7 @@ func (r *recorder) client(base *dynamodb.Client) *dynamodb.Client {
 					for _, a := range iamActions(awsmiddleware.GetOperationName(ctx), in.Parameters) {
 						r.actions[a] = true
 					}
+					r.accesses = append(r.accesses, accesses(awsmiddleware.GetOperationName(ctx), in.Parameters)...)
 					r.mu.Unlock()
 					return next.HandleInitialize(ctx, in)
 				}), middleware.Before)
@@ -210,6 +218,147 @@ func iamActions(op string, params any) []string {
 		}
 	}
 	return out
+}
+
+// accesses lists the partition keys a call touches, with the IAM action each needs.
+func accesses(op string, params any) []access {
+	pk := func(key map[string]dbtypes.AttributeValue) string {
+		if v, ok := key["PK"].(*dbtypes.AttributeValueMemberS); ok {
+			return v.Value
+		}
+		return ""
+	}
+	switch in := params.(type) {
+	case *dynamodb.GetItemInput:
+		return []access{{"dynamodb:GetItem", pk(in.Key)}}
+	case *dynamodb.PutItemInput:
+		return []access{{"dynamodb:PutItem", pk(in.Item)}}
+	case *dynamodb.UpdateItemInput:
+		return []access{{"dynamodb:UpdateItem", pk(in.Key)}}
+	case *dynamodb.DeleteItemInput:
+		return []access{{"dynamodb:DeleteItem", pk(in.Key)}}
+	case *dynamodb.QueryInput:
+		// Every query here names its partition "PK = :pk".
+		v, _ := in.ExpressionAttributeValues[":pk"].(*dbtypes.AttributeValueMemberS)
+		if v == nil {
+			return []access{{"dynamodb:Query", ""}}
+		}
+		return []access{{"dynamodb:Query", v.Value}}
+	case *dynamodb.BatchGetItemInput:
+		var out []access
+		for _, ka := range in.RequestItems {
+			for _, k := range ka.Keys {
+				out = append(out, access{"dynamodb:BatchGetItem", pk(k)})
+			}
+		}
+		return out
+	case *dynamodb.BatchWriteItemInput:
+		var out []access
+		for _, reqs := range in.RequestItems {
+			for _, r := range reqs {
+				if r.PutRequest != nil {
+					out = append(out, access{"dynamodb:BatchWriteItem", pk(r.PutRequest.Item)})
+				}
+				if r.DeleteRequest != nil {
+					out = append(out, access{"dynamodb:BatchWriteItem", pk(r.DeleteRequest.Key)})
+				}
+			}
+		}
+		return out
+	case *dynamodb.TransactGetItemsInput:
+		var out []access
+		for _, it := range in.TransactItems {
+			out = append(out, access{"dynamodb:GetItem", pk(it.Get.Key)})
+		}
+		return out
+	case *dynamodb.TransactWriteItemsInput:
+		var out []access
+		for _, it := range in.TransactItems {
+			switch {
+			case it.Put != nil:
+				out = append(out, access{"dynamodb:PutItem", pk(it.Put.Item)})
+			case it.Update != nil:
+				out = append(out, access{"dynamodb:UpdateItem", pk(it.Update.Key)})
+			case it.Delete != nil:
+				out = append(out, access{"dynamodb:DeleteItem", pk(it.Delete.Key)})
+			case it.ConditionCheck != nil:
+				out = append(out, access{"dynamodb:ConditionCheckItem", pk(it.ConditionCheck.Key)})
+			}
+		}
+		return out
+	}
+	return []access{{"dynamodb:" + op, ""}}
+}
+
+// statement is one statement of a function's policy, as far as these tests read it:
+// its effect, actions, and the dynamodb:LeadingKeys patterns of its condition.
+type statement struct {
+	effect  string
+	actions []string
+	keys    []string // nil: any key
+}
+
+func statements(t *testing.T, fn samtemplate.Function) []statement {
+	t.Helper()
+	var out []statement
+	for _, p := range fn.Policies {
+		doc, _ := p.(map[string]any)
+		for _, raw := range list(doc["Statement"]) {
+			st, _ := raw.(map[string]any)
+			s := statement{effect: fmt.Sprint(st["Effect"])}
+			for _, a := range list(st["Action"]) {
+				s.actions = append(s.actions, a.(string))
+			}
+			if cond, ok := st["Condition"].(map[string]any); ok {
+				if len(cond) != 1 {
+					t.Fatalf("%s: a condition of %d operators; these tests read one", fn.LogicalID, len(cond))
+				}
+				for op, c := range cond {
+					switch op {
+					case "ForAllValues:StringEquals", "ForAllValues:StringLike", "ForAnyValue:StringLike":
+					default:
+						t.Fatalf("%s: condition operator %s: these tests read only LeadingKeys string conditions", fn.LogicalID, op)
+					}
+					for _, k := range list(c.(map[string]any)["dynamodb:LeadingKeys"]) {
+						s.keys = append(s.keys, k.(string))
+					}
+				}
+			}
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// matches reports whether statement s covers action on partition key pk.
+func (s statement) matches(action, pk string) bool {
+	if !slices.Contains(s.actions, action) {
+		return false
+	}
+	if s.keys == nil {
+		return true
+	}
+	for _, k := range s.keys {
+		if ok, _ := path.Match(k, pk); ok { // IAM's * is path.Match's: no key here holds a /
+			return true
+		}
+	}
+	return false
+}
+
+// allows evaluates a function's policy for one access as IAM does: an explicit Deny
+// wins, else some Allow must cover it.
+func allows(sts []statement, action, pk string) bool {
+	allowed := false
+	for _, s := range sts {
+		if s.matches(action, pk) {
+			if s.effect == "Deny" {
+				return false
+			}
+			allowed = true
+		}
+	}
+	return allowed
 }
 
 // grants reads a function's policy statements: action -> the resources it is granted on.
@@ -418,6 +567,14 @@ func TestPoliciesAreLeastPrivilege(t *testing.T) {
 					t.Errorf("%s granted %s: not a service it uses", fn.LogicalID, a)
 				}
 			}
+			sts := statements(t, fn)
+			denied := map[string]bool{}
+			for _, a := range used[fn.LogicalID].accesses {
+				if !allows(sts, a.action, a.pk) && !denied[a.action+" "+a.pk] {
+					denied[a.action+" "+a.pk] = true
+					t.Errorf("the code calls %s on partition %q, which the policy does not allow there (AccessDenied in AWS)", a.action, a.pk)
+				}
+			}
 			sort.Strings(need)
 			sort.Strings(extra)
 			if len(need) > 0 {
@@ -517,4 +674,42 @@ func exerciseAccounts(t *testing.T, handlers map[string]apigw.Handler, plain *st
 	call("DashboardTeamRankFunction", "GET", session, map[string]string{"id": board, "teamId": teams[1]}, "", map[string]string{"around": "1"}, 200)
 	call("SignOutFunction", "POST", session, nil, "", nil, 204)
 	call("WhoAmIFunction", "GET", session, nil, "", nil, 401)
+}
+
+// TestTrustAnchor holds the template to who may write what every verifier trusts: only
+// the token function writes signing keys, and only the dashboard's credentials
+// functions write clients; every other function is denied both explicitly, whatever
+// else it is allowed. TestPoliciesAreLeastPrivilege proves the other direction: the
+// functions that must write them can.
+func TestTrustAnchor(t *testing.T) {
+	writers := map[string][]string{
+		"SIGNINGKEY":      {"TokenFunction"},
+		"CLIENT#lb_cid_x": {"CreateClientFunction", "RevokeClientFunction"},
+	}
+	for _, fn := range loadTemplate(t).Functions() {
+		sts := statements(t, fn)
+		for pk, may := range writers {
+			for _, action := range []string{"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"} {
+				if allows(sts, action, pk) && !slices.Contains(may, fn.LogicalID) {
+					t.Errorf("%s may %s on %s: only %v may write there", fn.LogicalID, action, pk, may)
+				}
+			}
+			if slices.Contains(may, fn.LogicalID) {
+				continue
+			}
+			denied := false
+			for _, s := range sts {
+				denied = denied || (s.effect == "Deny" && s.matches("dynamodb:PutItem", pk) && s.matches("dynamodb:UpdateItem", pk))
+			}
+			if len(sts) > 0 && !denied {
+				t.Errorf("%s has no explicit Deny of writes on %s", fn.LogicalID, pk)
+			}
+		}
+	}
+	// The token function reads only clients and signing keys (and its own quota).
+	for _, fn := range loadTemplate(t).Functions() {
+		if fn.LogicalID == "TokenFunction" && allows(statements(t, fn), "dynamodb:GetItem", "TENANT#x") {
+			t.Errorf("the token function may read tenants' items")
+		}
+	}
 }

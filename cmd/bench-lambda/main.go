@@ -137,7 +137,7 @@ func run(functions string) error {
 		return err
 	}
 	filler := emulator.NewFiller(store.New(ddb.Client(), localenv.TableName, time.Now), key)
-	local := emulator.Local{Table: localenv.TableName, DynamoDBEndpoint: ddb.Endpoint, SigningKeyFile: keyFile}
+	local := emulator.Local{Table: localenv.TableName, DynamoDBEndpoint: ddb.Endpoint, SigningKeyFile: keyFile, Parameters: tmpl.ParameterDefaults()}
 
 	subjects, err := prepare(ctx, tmpl.Functions(), fns, local, tmp)
 	if err != nil {

@@ -42,6 +42,8 @@ type config struct {
 	template      string
 	hot           hotConfig
 	hotOnly       bool
+	fair          fairConfig
+	fairOnly      bool
 }
 
 const (
@@ -62,6 +64,8 @@ func main() {
 	hotClients := flag.Int("hot-clients", 64, "concurrent clients on the hot board")
 	hotDuration := flag.Duration("hot-duration", time.Minute, "how long each hot-board run lasts")
 	hotOnly := flag.Bool("hot-only", false, "run only the hot-board scenario")
+	fairOnly := flag.Bool("fairness-only", false, "run only the fairness scenario")
+	fairDuration := flag.Duration("fairness-duration", 20*time.Second, "how long each fairness phase lasts")
 	flag.Parse()
 	cfg := config{
 		reps:          reps{reads: *readReps, counted: *readReps, submits: *submits},
@@ -72,6 +76,8 @@ func main() {
 		template:      "template.yaml",
 		hot:           hotConfig{teams: *hotTeams, clients: *hotClients, duration: *hotDuration, seed: *seed, template: "template.yaml"},
 		hotOnly:       *hotOnly,
+		fair:          fairConfig{duration: *fairDuration, bRate: 20, aClients: 24, template: "template.yaml", teamCount: 20},
+		fairOnly:      *fairOnly,
 	}
 	for _, f := range strings.Split(*sizes, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(f))
@@ -116,6 +122,9 @@ func run(cfg config) error {
 	db := instrument(plain)
 	fmt.Printf("Rankings: %s %s/%s, %d CPUs; %s (%s)\n\n", runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), where, endpoint)
 
+	if cfg.fairOnly {
+		return fairness(ctx, cfg, plain)
+	}
 	if cfg.hotOnly {
 		return hotBoard(ctx, cfg, plain, began)
 	}
@@ -143,7 +152,21 @@ func run(cfg config) error {
 	fmt.Println()
 	printTargets(os.Stdout, all, cfg.sizes)
 	fmt.Println()
-	return hotBoard(ctx, cfg, plain, began)
+	if err := hotBoard(ctx, cfg, plain, began); err != nil {
+		return err
+	}
+	fmt.Println()
+	return fairness(ctx, cfg, plain)
+}
+
+// fairness runs the fairness scenario and prints it.
+func fairness(ctx context.Context, cfg config, plain *dynamodb.Client) error {
+	phases, err := runFairness(ctx, cfg.fair, plain)
+	if err != nil {
+		return fmt.Errorf("fairness: %w", err)
+	}
+	printFairness(os.Stdout, cfg.fair, phases)
+	return nil
 }
 
 // hotBoard runs the hot-board scenario with one client and with many, through the AWS

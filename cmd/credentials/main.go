@@ -7,7 +7,9 @@
 //
 //	go run ./cmd/credentials -endpoint "" -table <TableName output> -region eu-west-1
 //
-// -revoke CLIENT_ID stops a client from getting new tokens instead.
+// -revoke CLIENT_ID stops a client from getting new tokens instead. -signing-keys lists
+// the token signing keys; -retire-old-keys retires every one but the current at once,
+// after a key has leaked and a new one has been published (README, Security).
 package main
 
 import (
@@ -20,6 +22,7 @@ import (
 
 	"github.com/leaderboardapi/leaderboard/pkg/auth"
 	"github.com/leaderboardapi/leaderboard/pkg/localenv"
+	"github.com/leaderboardapi/leaderboard/pkg/quota"
 	"github.com/leaderboardapi/leaderboard/pkg/store"
 )
 
@@ -28,14 +31,25 @@ func main() {
 	table := flag.String("table", localenv.TableName, "table name")
 	region := flag.String("region", "", "AWS region (with -endpoint \"\"); default from the AWS config")
 	revoke := flag.String("revoke", "", "revoke this client id instead of creating a tenant")
+	listKeys := flag.Bool("signing-keys", false, "list the token signing keys instead")
+	retireKeys := flag.Bool("retire-old-keys", false, "retire at once every token signing key but the current one, instead")
+	quotaTenant := flag.String("quota", "", "give this tenant its own limits for -class, instead (docs/quotas.md)")
+	class := flag.String("class", "", "with -quota: read, write or token")
+	limits := flag.String("limits", "", `with -quota: "rate/burst", e.g. 500/1000; "" for the defaults again`)
 	flag.Parse()
-	if err := run(*endpoint, *table, *region, *revoke); err != nil {
+	var err error
+	if *quotaTenant != "" {
+		err = setQuota(*endpoint, *table, *region, *quotaTenant, *class, *limits)
+	} else {
+		err = run(*endpoint, *table, *region, *revoke, *listKeys, *retireKeys)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "credentials:", err)
 		os.Exit(1)
 	}
 }
 
-func run(endpoint, table, region, revoke string) error {
+func run(endpoint, table, region, revoke string, listKeys, retireKeys bool) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	db, err := localenv.Client(ctx, endpoint, region)
@@ -49,6 +63,9 @@ func run(endpoint, table, region, revoke string) error {
 		}
 		return err
 	}
+	if listKeys || retireKeys {
+		return signingKeys(ctx, s, retireKeys)
+	}
 	if revoke != "" {
 		if err := s.RevokeClient(ctx, revoke); err != nil {
 			return err
@@ -61,4 +78,35 @@ func run(endpoint, table, region, revoke string) error {
 		return err
 	}
 	return json.NewEncoder(os.Stdout).Encode(creds)
+}
+
+// setQuota gives a tenant its own limits for one class of routes, or takes them away.
+func setQuota(endpoint, table, region, tenant, class, limits string) error {
+	c := quota.Class(class)
+	if _, ok := quota.Defaults[c]; !ok {
+		return fmt.Errorf("-class %q: want read, write or token", class)
+	}
+	var l *quota.Limits
+	if limits != "" {
+		parsed, err := quota.ParseLimits(limits)
+		if err != nil {
+			return err
+		}
+		l = &parsed
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	db, err := localenv.Client(ctx, endpoint, region)
+	if err != nil {
+		return err
+	}
+	if err := store.New(db, table, time.Now).SetQuota(ctx, tenant, c, l); err != nil {
+		return err
+	}
+	if l == nil {
+		fmt.Fprintf(os.Stderr, "tenant %s: %s quota back to the defaults\n", tenant, class)
+	} else {
+		fmt.Fprintf(os.Stderr, "tenant %s: %s quota %s a second/burst\n", tenant, class, l)
+	}
+	return nil
 }

@@ -88,6 +88,7 @@ func run(logicalID, eventFile string) error {
 	}
 	env, err := emulator.Environment(fns[i], emulator.Local{
 		Table: localenv.TableName, DynamoDBEndpoint: endpoint, SigningKeyFile: keyFile,
+		Parameters: tmpl.ParameterDefaults(),
 	})
 	if err != nil {
 		return err

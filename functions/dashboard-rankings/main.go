@@ -7,10 +7,11 @@ import (
 
 	"github.com/leaderboardapi/leaderboard/pkg/api"
 	"github.com/leaderboardapi/leaderboard/pkg/boot"
+	"github.com/leaderboardapi/leaderboard/pkg/quota"
 )
 
 func main() {
 	ctx := context.Background()
 	env := boot.Load(ctx)
-	env.StartHTTP(api.Rankings(api.Session(env.Store), env.Store, env.Cursors(ctx)))
+	env.StartHTTP(api.Rankings(api.Limited(api.Session(env.Store), env.Quotas(), quota.Read), env.Store, env.Cursors(ctx)))
 }

@@ -8,9 +8,10 @@ import (
 
 	"github.com/leaderboardapi/leaderboard/pkg/api"
 	"github.com/leaderboardapi/leaderboard/pkg/boot"
+	"github.com/leaderboardapi/leaderboard/pkg/quota"
 )
 
 func main() {
 	env := boot.Load(context.Background())
-	env.StartHTTP(api.TeamRank(api.Session(env.Store), env.Store))
+	env.StartHTTP(api.TeamRank(api.Limited(api.Session(env.Store), env.Quotas(), quota.Read), env.Store))
 }

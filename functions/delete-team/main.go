@@ -6,9 +6,10 @@ import (
 
 	"github.com/leaderboardapi/leaderboard/pkg/api"
 	"github.com/leaderboardapi/leaderboard/pkg/boot"
+	"github.com/leaderboardapi/leaderboard/pkg/quota"
 )
 
 func main() {
 	env := boot.Load(context.Background())
-	env.StartHTTP(api.DeleteTeam(api.Bearer(env.Verifier()), env.Store))
+	env.StartHTTP(api.DeleteTeam(api.Limited(api.Bearer(env.Verifier()), env.Quotas(), quota.Write), env.Store))
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/leaderboardapi/leaderboard/pkg/api"
 	"github.com/leaderboardapi/leaderboard/pkg/auth"
 	"github.com/leaderboardapi/leaderboard/pkg/boot"
+	"github.com/leaderboardapi/leaderboard/pkg/quota"
 	"github.com/leaderboardapi/leaderboard/pkg/signingkey"
 )
 
@@ -18,9 +19,10 @@ func main() {
 	if err != nil {
 		panic(err)
 	}
-	// Verifiers find the public half in the table; publishing is idempotent.
+	// Verifiers find the public half in the table. Publishing a new key retires the ones
+	// before it; a retired key must not sign again, so then the init fails.
 	if err := env.Store.PublishSigningKey(ctx, key.Public()); err != nil {
 		panic(err)
 	}
-	env.StartHTTP(api.Token(env.Store, auth.NewSigner(key, time.Now)))
+	env.StartHTTP(api.LimitedToken(env.Store, auth.NewSigner(key, time.Now), env.Quotas(), quota.NewLocal(quota.PerAddress, time.Now)))
 }

@@ -13,6 +13,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"golang.org/x/text/unicode/norm"
+
 	"github.com/leaderboardapi/leaderboard/pkg/apigw"
 	"github.com/leaderboardapi/leaderboard/pkg/auth"
 	"github.com/leaderboardapi/leaderboard/pkg/cursor"
@@ -31,6 +33,9 @@ func fail(ctx context.Context, err error) (apigw.Response, error) {
 	var notMembers *store.NotMembersError
 	var outOfRange *store.OutOfRangeError
 	if resp, ok := accountFailure(err); ok {
+		return resp, nil
+	}
+	if resp, ok := quotaFailure(err); ok {
 		return resp, nil
 	}
 	switch {
@@ -125,13 +130,19 @@ func (b bearer) Authenticate(ctx context.Context, req apigw.Request) (string, er
 // maxNameLength is the longest team or leaderboard name, in characters.
 const maxNameLength = 128
 
-// cleanName validates a user-given name: present, trimmed, 1-128 characters, no control
-// characters.
+// cleanName validates a user-given name and returns it as it is stored: trimmed, in
+// Unicode's composed form (NFC, so that "é" typed as e + U+0301 and as U+00E9 is one
+// name, and counts as one character), 1-128 characters, without control characters or
+// invisible format characters (Unicode's category Cf: the bidi overrides such as U+202E
+// that make text display in another order than it reads, U+200B ZERO WIDTH SPACE,
+// U+FEFF). Of those, the zero-width joiner and non-joiner are allowed between two
+// visible characters, where emoji sequences and scripts such as Persian and Devanagari
+// need them.
 func cleanName(field string, s *string) (string, error) {
 	if s == nil {
 		return "", apigw.Errorf(http.StatusBadRequest, "%s is required", field)
 	}
-	name := strings.TrimSpace(*s)
+	name := strings.TrimSpace(norm.NFC.String(*s))
 	switch n := utf8.RuneCountInString(name); {
 	case n == 0:
 		return "", apigw.Errorf(http.StatusBadRequest, "%s must not be empty", field)
@@ -140,6 +151,16 @@ func cleanName(field string, s *string) (string, error) {
 	}
 	if strings.ContainsFunc(name, unicode.IsControl) {
 		return "", apigw.Errorf(http.StatusBadRequest, "%s must not contain control characters", field)
+	}
+	runes := []rune(name)
+	visible := func(i int) bool {
+		return i >= 0 && i < len(runes) && unicode.In(runes[i], unicode.L, unicode.M, unicode.N, unicode.P, unicode.S)
+	}
+	for i, r := range runes {
+		joiner := r == '\u200c' || r == '\u200d' // ZERO WIDTH NON-JOINER, ZERO WIDTH JOINER
+		if unicode.Is(unicode.Cf, r) && !(joiner && visible(i-1) && visible(i+1)) {
+			return "", apigw.Errorf(http.StatusBadRequest, "%s must not contain invisible formatting characters (it has U+%04X)", field, r)
+		}
 	}
 	return name, nil
 }

@@ -19,6 +19,10 @@ var (
 	rankModes      = []string{store.RankOrdinal, store.RankCompetition}
 )
 
+// DefaultLeaderboardName is the name of a leaderboard created without one, as the
+// seed's body ({"teams": [...]} alone) creates it.
+const DefaultLeaderboardName = "Untitled leaderboard"
+
 type leaderboardJSON struct {
 	Name          string    `json:"name"`
 	ID            string    `json:"id"`
@@ -49,6 +53,9 @@ type leaderboardCreator interface {
 
 // CreateLeaderboard answers POST /v1/leaderboard {"name": "...", "teams": [ids]} with
 // optional settings beside them: sortOrder, scoreOperator, rankMode, minScore, maxScore.
+// Without a name (or with null) the board is named DefaultLeaderboardName; a name given
+// must be a valid one. teams may hold up to store.MaxTeamsPerWrite distinct ids; they
+// all become members, or none does (see store.CreateLeaderboard).
 func CreateLeaderboard(authn Authenticator, boards leaderboardCreator) apigw.Handler {
 	return func(ctx context.Context, req apigw.Request) (apigw.Response, error) {
 		tenant, err := authn.Authenticate(ctx, req)
@@ -67,9 +74,11 @@ func CreateLeaderboard(authn Authenticator, boards leaderboardCreator) apigw.Han
 		if err := apigw.DecodeJSON(req, &body); err != nil {
 			return fail(ctx, err)
 		}
-		name, err := cleanName("name", body.Name)
-		if err != nil {
-			return fail(ctx, err)
+		name := DefaultLeaderboardName
+		if body.Name != nil {
+			if name, err = cleanName("name", body.Name); err != nil {
+				return fail(ctx, err)
+			}
 		}
 		teams, err := teamIDs(body.Teams)
 		if err != nil {
@@ -134,8 +143,10 @@ func optionalScore(field string, n json.RawMessage) (*int64, error) {
 }
 
 // teamIDs checks a request's "teams": present (an empty array is fine), at most
-// store.MaxTeamsPerWrite distinct ids. Repeats are dropped, keeping first-seen order, and
-// the result is never nil, so an empty list stays an empty JSON array.
+// store.MaxTeamsPerWrite distinct ids (the 64 KiB body holds about 2,200 ids, so the
+// bound only refuses what a client could not mean). Repeats are dropped, keeping
+// first-seen order, and the result is never nil, so an empty list stays an empty JSON
+// array.
 func teamIDs(teams *[]string) ([]string, error) {
 	if teams == nil {
 		return nil, apigw.Errorf(http.StatusBadRequest, "teams is required (an array of team ids, may be empty)")

@@ -13,8 +13,11 @@ type teamAdder interface {
 	AddTeams(ctx context.Context, tenant, board string, teams []string) error
 }
 
-// AddTeams answers POST /v1/leaderboard/{id}/teams {"teams":[ids]} with 204: the teams
-// are members afterwards (those that already were stay as they are).
+// AddTeams answers POST /v1/leaderboard/{id}/teams {"teams":[ids]}, up to
+// store.MaxTeamsPerWrite distinct ids, with 204: the teams are members afterwards (those
+// that already were stay as they are). Unknown teams are a 400 that adds none. A failure
+// half-way is an error, never 204, and may leave some of the teams added: the same
+// request again finishes the job.
 func AddTeams(authn Authenticator, boards teamAdder) apigw.Handler {
 	return func(ctx context.Context, req apigw.Request) (apigw.Response, error) {
 		tenant, err := authn.Authenticate(ctx, req)

@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"time"
 
 	"github.com/leaderboardapi/leaderboard/pkg/apigw"
 	"github.com/leaderboardapi/leaderboard/pkg/auth"
+	"github.com/leaderboardapi/leaderboard/pkg/quota"
 	"github.com/leaderboardapi/leaderboard/pkg/reqlog"
 	"github.com/leaderboardapi/leaderboard/pkg/store"
 )
@@ -28,9 +30,31 @@ type tokenIssuer interface {
 // client id takes as long to refuse as a wrong secret.
 var dummyDigest = auth.Digest("no such client")
 
-// Token answers GET /v1/token: client credentials in, a short-lived token out.
+// Token answers GET /v1/token: client credentials in, a short-lived token out, with no
+// limit of its own (see LimitedToken).
 func Token(clients clientGetter, tokens tokenIssuer) apigw.Handler {
+	return LimitedToken(clients, tokens, unlimited{}, nil)
+}
+
+type addressLimiter interface {
+	Allow(key string) (ok bool, retryAfter time.Duration)
+}
+
+// unlimited is the quota of a Token without limits.
+type unlimited struct{}
+
+func (unlimited) Allow(ctx context.Context, tenant string, class quota.Class) error { return nil }
+
+// LimitedToken is Token within limits: each source address first, in this instance's
+// memory (a flood of junk credentials costs no table read), then, once the credentials
+// are good, the tenant's token quota.
+func LimitedToken(clients clientGetter, tokens tokenIssuer, quotas limiter, addresses addressLimiter) apigw.Handler {
 	return func(ctx context.Context, req apigw.Request) (apigw.Response, error) {
+		if addresses != nil {
+			if ok, wait := addresses.Allow(req.RequestContext.HTTP.SourceIP); !ok {
+				return fail(ctx, &addressLimitedError{wait})
+			}
+		}
 		apiKey := apigw.Header(req, "x-api-key")
 		clientID := apigw.Header(req, "x-client-id")
 		secret := apigw.Header(req, "x-client-secret")
@@ -50,6 +74,9 @@ func Token(clients clientGetter, tokens tokenIssuer) apigw.Handler {
 			return fail(ctx, errInvalidCredentials)
 		}
 		reqlog.SetTenant(ctx, client.TenantID)
+		if err := quotas.Allow(ctx, client.TenantID, quota.Token); err != nil {
+			return fail(ctx, err)
+		}
 		token, expiresIn, err := tokens.Issue(auth.Claims{TenantID: client.TenantID, ClientID: client.ClientID})
 		if err != nil {
 			return fail(ctx, err)

@@ -43,6 +43,12 @@ func ValidClientID(s string) bool {
 	if !ok || len(rest) != base64.RawURLEncoding.EncodedLen(16) {
 		return false
 	}
+	// The alphabet itself: the decoder skips \r and \n, which must never reach a key.
+	for _, c := range []byte(rest) {
+		if !('A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
 	_, err := base64.RawURLEncoding.DecodeString(rest)
 	return err == nil
 }

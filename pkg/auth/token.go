@@ -7,7 +7,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -17,7 +16,8 @@ const (
 	// Issuer and Audience are pinned in every token and checked on every verification.
 	Issuer   = "leaderboard-api"
 	Audience = "leaderboard-api"
-	// TokenTTL is how long a token lives. Short, because a token cannot be revoked.
+	// TokenTTL is how long a token lives. Short, because a token cannot be revoked one
+	// by one; retiring its signing key revokes every token that key signed.
 	TokenTTL = time.Hour
 	// leeway forgives small clock differences between Lambda hosts.
 	leeway = 30 * time.Second
@@ -99,87 +99,117 @@ func (s *Signer) Issue(c Claims) (token string, expiresIn int, err error) {
 }
 
 // KeySource finds the public key for a key id; it returns an error wrapping
-// ErrUnknownKey when there is none.
+// ErrUnknownKey when there is none (or none it would verify with). A Verifier reads a key
+// again every KeyCacheTTL, and learns when a key retires only from a KeySource that is
+// also a RetiringKeySource.
 type KeySource interface {
 	PublicKey(ctx context.Context, keyID string) (ed25519.PublicKey, error)
+}
+
+// RetiringKeySource is a KeySource whose keys retire: the table, where publishing a new
+// key retires the ones before it. A Verifier whose KeySource is one asks it for
+// PublishedKey, so that it learns the retirement with the key and caches both.
+type RetiringKeySource interface {
+	KeySource
+	PublishedKey(ctx context.Context, keyID string) (PublishedKey, error)
+}
+
+// PublishedKey is a public key as it is published: the key, and when it stops
+// verifying tokens (zero while no newer key has retired it).
+type PublishedKey struct {
+	Public    ed25519.PublicKey
+	RetiresAt time.Time
+}
+
+// RetiredAt reports whether the key is retired at t.
+func (k PublishedKey) RetiredAt(t time.Time) bool {
+	return !k.RetiresAt.IsZero() && !t.Before(k.RetiresAt)
 }
 
 // ErrUnknownKey is what a KeySource returns for a key id it does not know.
 var ErrUnknownKey = errors.New("unknown signing key")
 
-// Verifier checks tokens. It caches public keys for the life of the process: a key never
-// changes under its id, since the id is derived from the key.
+// ErrRetiredKey says a key has been retired: it verifies no token and must sign none.
+var ErrRetiredKey = errors.New("signing key retired")
+
+// Verifier checks tokens. It checks everything it can without the key first (the
+// token's shape, algorithm, kid and claims), so that a token which could never pass costs
+// no table read, then finds the key through a cache (see keycache.go) and checks the
+// signature. It is safe for concurrent use.
 type Verifier struct {
-	keys KeySource
-	now  func() time.Time
-
-	mu     sync.Mutex
-	cached map[string]ed25519.PublicKey
+	parser *jwt.Parser
+	claims *jwt.Validator
+	keys   *keyCache
 }
 
-// NewVerifier returns a Verifier that fetches unknown keys from keys.
+// NewVerifier returns a Verifier that finds keys in keys and reads the time from now.
 func NewVerifier(keys KeySource, now func() time.Time) *Verifier {
-	return &Verifier{keys: keys, now: now, cached: map[string]ed25519.PublicKey{}}
-}
-
-// Verify returns the token's claims, or an error wrapping ErrInvalidToken.
-func (v *Verifier) Verify(ctx context.Context, token string) (Claims, error) {
-	var claims tokenClaims
-	var lookupErr error
-	_, err := jwt.ParseWithClaims(token, &claims, func(t *jwt.Token) (any, error) {
-		kid, _ := t.Header["kid"].(string)
-		key, err := v.publicKey(ctx, kid)
-		if err != nil {
-			lookupErr = err
-		}
-		return key, err
-	},
+	opts := []jwt.ParserOption{
 		jwt.WithValidMethods([]string{jwt.SigningMethodEdDSA.Alg()}),
 		jwt.WithIssuer(Issuer),
 		jwt.WithAudience(Audience),
 		jwt.WithExpirationRequired(),
 		jwt.WithIssuedAt(),
 		jwt.WithLeeway(leeway),
-		jwt.WithTimeFunc(v.now),
-	)
-	if lookupErr != nil && !errors.Is(lookupErr, ErrUnknownKey) {
+		jwt.WithTimeFunc(now),
+	}
+	return &Verifier{
+		parser: jwt.NewParser(opts...),
+		claims: jwt.NewValidator(opts...),
+		keys:   newKeyCache(keys, now),
+	}
+}
+
+// Verify returns the token's claims, or an error wrapping ErrInvalidToken.
+func (v *Verifier) Verify(ctx context.Context, token string) (Claims, error) {
+	var claims tokenClaims
+	var lookupErr error
+	// The parser checks the shape and the algorithm before it calls this function, and
+	// the claims again after the signature.
+	_, err := v.parser.ParseWithClaims(token, &claims, func(t *jwt.Token) (any, error) {
+		if err := v.claims.Validate(&claims); err != nil {
+			return nil, err
+		}
+		if claims.TenantID == "" || claims.Subject == "" {
+			return nil, errors.New("missing tenant or subject")
+		}
+		kid, _ := t.Header["kid"].(string)
+		if !validKeyID(kid) {
+			return nil, ErrUnknownKey
+		}
+		key, err := v.keys.key(ctx, kid)
+		if err != nil {
+			lookupErr = err
+			return nil, err
+		}
+		return key, nil
+	})
+	if lookupErr != nil && !errors.Is(lookupErr, ErrUnknownKey) && !errors.Is(lookupErr, ErrRetiredKey) {
 		// The key store failed: that is our fault, not a bad token.
 		return Claims{}, fmt.Errorf("verify token: %w", lookupErr)
+	}
+	if lookupErr != nil {
+		return Claims{}, fmt.Errorf("%w: %w", ErrInvalidToken, lookupErr)
 	}
 	if err != nil {
 		return Claims{}, fmt.Errorf("%w: %v", ErrInvalidToken, err)
 	}
-	if claims.TenantID == "" || claims.Subject == "" {
-		return Claims{}, fmt.Errorf("%w: missing tenant or subject", ErrInvalidToken)
-	}
 	return Claims{TenantID: claims.TenantID, ClientID: claims.Subject}, nil
 }
 
-func (v *Verifier) publicKey(ctx context.Context, kid string) (ed25519.PublicKey, error) {
-	// Key ids are 16 base64url characters; anything else is not worth a table read.
+// validKeyID reports whether kid has the shape KeyID gives: 16 base64url characters
+// (12 bytes). Anything else is not worth a cache entry, let alone a table read. (The
+// alphabet is checked by hand: the decoder would skip a newline.)
+func validKeyID(kid string) bool {
 	if len(kid) != 16 {
-		return nil, ErrUnknownKey
+		return false
 	}
-	if _, err := base64.RawURLEncoding.DecodeString(kid); err != nil {
-		return nil, ErrUnknownKey
+	for _, c := range []byte(kid) {
+		if !('A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
 	}
-	v.mu.Lock()
-	key, ok := v.cached[kid]
-	v.mu.Unlock()
-	if ok {
-		return key, nil
-	}
-	key, err := v.keys.PublicKey(ctx, kid)
-	if err != nil {
-		return nil, err
-	}
-	if KeyID(key) != kid {
-		return nil, fmt.Errorf("%w: key stored under %s does not match its id", ErrUnknownKey, kid)
-	}
-	v.mu.Lock()
-	v.cached[kid] = key
-	v.mu.Unlock()
-	return key, nil
+	return true
 }
 
 // KeySet is a fixed set of public keys, for the local server and tests.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -17,6 +18,7 @@ import (
 	"github.com/leaderboardapi/leaderboard/pkg/apigw"
 	"github.com/leaderboardapi/leaderboard/pkg/auth"
 	"github.com/leaderboardapi/leaderboard/pkg/cursor"
+	"github.com/leaderboardapi/leaderboard/pkg/quota"
 	"github.com/leaderboardapi/leaderboard/pkg/reqlog"
 	"github.com/leaderboardapi/leaderboard/pkg/store"
 )
@@ -63,6 +65,24 @@ func Require(name string) string {
 		panic(fmt.Sprintf("environment variable %s is not set; the function cannot start without it", name))
 	}
 	return v
+}
+
+// Quotas limits tenants' requests with the table's token buckets, at the limits the
+// environment gives (QUOTA_READ, QUOTA_WRITE, QUOTA_TOKEN as "rate/burst"; the template
+// sets them) or quota.Defaults. A malformed one stops the function's init.
+func (e Env) Quotas() *quota.Limiter {
+	limits := map[quota.Class]quota.Limits{}
+	for class, def := range quota.Defaults {
+		limits[class] = def
+		if v := os.Getenv("QUOTA_" + strings.ToUpper(string(class))); v != "" {
+			l, err := quota.ParseLimits(v)
+			if err != nil {
+				panic(fmt.Sprintf("environment variable QUOTA_%s: %v", strings.ToUpper(string(class)), err))
+			}
+			limits[class] = l
+		}
+	}
+	return quota.NewLimiter(e.Store, limits, time.Now)
 }
 
 // Verifier checks tokens against the public keys published in the table.

@@ -76,6 +76,10 @@ type Options struct {
 	// WriteUnitsPerSecond and ReadUnitsPerSecond are the budgets of each partition key
 	// value, with a burst of one second's worth; zero does not throttle.
 	WriteUnitsPerSecond, ReadUnitsPerSecond float64
+	// BudgetClock, if set, is the time those budgets refill by instead of the wall
+	// clock's: a test that counts what one second's budget admits freezes it, so that a
+	// slow machine cannot stretch the second.
+	BudgetClock func() time.Time
 
 	// StaleRead is the probability that an eventually consistent read shows an item's
 	// previous version (or its absence) if the item was written within StaleWindow.

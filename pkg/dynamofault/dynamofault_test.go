@@ -436,7 +436,8 @@ func TestInternalErrorBeforeApplying(t *testing.T) {
 }
 
 func TestThrottlingPerPartitionKey(t *testing.T) {
-	l, _, table := newLayer(t, dynamofault.Options{WriteUnitsPerSecond: 10, ReadUnitsPerSecond: 10})
+	frozen := time.Now()
+	l, _, table := newLayer(t, dynamofault.Options{WriteUnitsPerSecond: 10, ReadUnitsPerSecond: 10, BudgetClock: func() time.Time { return frozen }})
 	c, ctx := l.Client(), context.Background()
 	throttled := func(err error, reason string) bool {
 		var pte *types.ProvisionedThroughputExceededException

@@ -261,6 +261,7 @@ type window struct {
 // admitLocked says whether the partition has budget for units more; a request larger
 // than the burst passes when the bucket is full, as a single large item does on the service.
 func (l *Layer) admitLocked(p *partition, write bool, units float64, now time.Time) bool {
+	now = l.budgetTime(now)
 	rate, b := l.opts.ReadUnitsPerSecond, &p.read
 	if write {
 		rate, b = l.opts.WriteUnitsPerSecond, &p.write
@@ -278,6 +279,7 @@ func (l *Layer) admitLocked(p *partition, write bool, units float64, now time.Ti
 // chargeLocked takes consumed units from the partition's budget and records them. The
 // budget may go negative: later requests then wait until it refills.
 func (l *Layer) chargeLocked(p *partition, write bool, units float64, now time.Time) {
+	now = l.budgetTime(now)
 	if units <= 0 {
 		return
 	}
@@ -402,4 +404,13 @@ func (l *Layer) expireTokensLocked(now time.Time) {
 		}
 		l.expiry = l.expiry[1:]
 	}
+}
+
+// budgetTime is the time partition budgets are kept in: the wall clock's, or
+// Options.BudgetClock's.
+func (l *Layer) budgetTime(now time.Time) time.Time {
+	if l.opts.BudgetClock != nil {
+		return l.opts.BudgetClock()
+	}
+	return now
 }

@@ -304,7 +304,8 @@ func TestEnvironment(t *testing.T) {
 	for _, fn := range loadTemplate(t).Functions() {
 		fns[fn.LogicalID] = fn
 	}
-	local := emulator.Local{Table: "leaderboard-local", DynamoDBEndpoint: "http://127.0.0.1:8000", SigningKeyFile: "/repo/.local/signing.key"}
+	local := emulator.Local{Table: "leaderboard-local", DynamoDBEndpoint: "http://127.0.0.1:8000", SigningKeyFile: "/repo/.local/signing.key",
+		Parameters: loadTemplate(t).ParameterDefaults()}
 	common := map[string]string{
 		"TABLE_NAME":                      "leaderboard-local",
 		"DYNAMODB_ENDPOINT":               "http://127.0.0.1:8000",
@@ -316,6 +317,10 @@ func TestEnvironment(t *testing.T) {
 		"AWS_LAMBDA_FUNCTION_TIMEOUT":     "10",
 		"AWS_LAMBDA_LOG_FORMAT":           "JSON",
 		"TZ":                              ":UTC",
+		// The template's parameters, at their defaults.
+		"QUOTA_READ":  "100/200",
+		"QUOTA_WRITE": "50/100",
+		"QUOTA_TOKEN": "1/10",
 	}
 	with := func(extra map[string]string) map[string]string {
 		m := maps.Clone(common)
@@ -330,7 +335,7 @@ func TestEnvironment(t *testing.T) {
 	}{
 		{"ping", fns["PingFunction"], with(map[string]string{"AWS_LAMBDA_FUNCTION_NAME": "PingFunction"}), ""},
 		{"token: a key file for the secret", fns["TokenFunction"], with(map[string]string{
-			"AWS_LAMBDA_FUNCTION_NAME": "TokenFunction", "SIGNING_KEY_FILE": "/repo/.local/signing.key"}), ""},
+			"AWS_LAMBDA_FUNCTION_NAME": "TokenFunction", "SIGNING_KEY_FILE": "/repo/.local/signing.key", "SIGNING_KEY_ROTATION": "0"}), ""},
 		{"an intrinsic with no local value", samtemplate.Function{
 			LogicalID:   "XFunction",
 			Environment: map[string]any{"QUEUE_URL": map[string]any{"Ref": "Queue"}},
@@ -455,7 +460,7 @@ func TestFunctions(t *testing.T) {
 		t.Fatal(err)
 	}
 	filler := emulator.NewFiller(store.New(db, table, time.Now), key)
-	local := emulator.Local{Table: table, DynamoDBEndpoint: testdb.Endpoint(), SigningKeyFile: keyFile}
+	local := emulator.Local{Table: table, DynamoDBEndpoint: testdb.Endpoint(), SigningKeyFile: keyFile, Parameters: loadTemplate(t).ParameterDefaults()}
 	var ping samtemplate.Function
 
 	for _, fn := range fns {

@@ -30,10 +30,15 @@ type Local struct {
 	// there is no Secrets Manager here. Give it absolute: the function runs in its build
 	// directory.
 	SigningKeyFile string
+	// Parameters are the template's parameters, for a variable set to !Ref of one: their
+	// defaults (samtemplate.Template.ParameterDefaults), as a stack deployed without
+	// overrides has them.
+	Parameters map[string]string
 }
 
 // Environment returns the environment fn runs with locally. It is the template's
-// Environment.Variables (Globals merged), with !Ref Table resolved to local.Table and
+// Environment.Variables (Globals merged), with !Ref Table resolved to local.Table, a !Ref
+// of a parameter to local.Parameters, and
 // SIGNING_KEY_SECRET_ARN replaced by SIGNING_KEY_FILE; then DYNAMODB_ENDPOINT, dummy
 // credentials (DynamoDB Local takes any), and what Lambda itself sets for the function:
 // AWS_REGION and AWS_DEFAULT_REGION, TZ, AWS_LAMBDA_FUNCTION_NAME (the logical ID, as
@@ -100,6 +105,9 @@ func localValue(v any, local Local) (string, error) {
 	case int, float64, bool:
 		return fmt.Sprint(v), nil // CloudFormation passes every value as a string
 	case map[string]any:
+		if ref, _ := v["Ref"].(string); len(v) == 1 && local.Parameters[ref] != "" {
+			return local.Parameters[ref], nil
+		}
 		if ref, _ := v["Ref"].(string); ref == localenv.TableLogicalID && len(v) == 1 {
 			if local.Table == "" {
 				return "", errors.New("!Ref " + ref + " needs Local.Table")

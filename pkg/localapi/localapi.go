@@ -18,6 +18,7 @@ import (
 	"github.com/leaderboardapi/leaderboard/pkg/cursor"
 	"github.com/leaderboardapi/leaderboard/pkg/dashboard"
 	"github.com/leaderboardapi/leaderboard/pkg/gateway"
+	"github.com/leaderboardapi/leaderboard/pkg/quota"
 	"github.com/leaderboardapi/leaderboard/pkg/samtemplate"
 	"github.com/leaderboardapi/leaderboard/pkg/store"
 )
@@ -26,26 +27,30 @@ import (
 // built exactly as the function's main builds it. cursors seals the list endpoints'
 // pagination cursors; the functions' mains build it from s.CursorKey at cold start.
 func Handlers(s *store.Store, key auth.SigningKey, cursors *cursor.Sealer, log *slog.Logger) map[string]apigw.Handler {
-	v := api.Bearer(auth.NewVerifier(s, time.Now))
+	// Each function's main builds its own limiter; here they share one, as one instance.
+	quotas := quota.NewLimiter(s, quota.Defaults, time.Now)
+	bearer := api.Bearer(auth.NewVerifier(s, time.Now))
+	read, write := api.Limited(bearer, quotas, quota.Read), api.Limited(bearer, quotas, quota.Write)
 	session := api.Session(s)
+	sessionRead := api.Limited(session, quotas, quota.Read)
 	return map[string]apigw.Handler{
 		"PingFunction":              api.Ping(s, log),
-		"TokenFunction":             api.Token(s, auth.NewSigner(key, time.Now)),
-		"CreateTeamFunction":        api.CreateTeam(v, s),
-		"GetTeamFunction":           api.GetTeam(v, s),
-		"UpdateTeamFunction":        api.UpdateTeam(v, s),
-		"DeleteTeamFunction":        api.DeleteTeam(v, s),
-		"CreateLeaderboardFunction": api.CreateLeaderboard(v, s),
-		"GetLeaderboardFunction":    api.GetLeaderboard(v, s),
-		"UpdateLeaderboardFunction": api.UpdateLeaderboard(v, s),
-		"ListTeamsFunction":         api.ListTeams(v, s, cursors),
-		"ListLeaderboardsFunction":  api.ListLeaderboards(v, s, cursors),
-		"DeleteLeaderboardFunction": api.DeleteLeaderboard(v, s),
-		"AddTeamsFunction":          api.AddTeams(v, s),
-		"RemoveTeamFunction":        api.RemoveTeam(v, s),
-		"SubmitScoresFunction":      api.SubmitScores(v, s),
-		"GetRankingsFunction":       api.Rankings(v, s, cursors),
-		"GetTeamRankFunction":       api.TeamRank(v, s),
+		"TokenFunction":             api.LimitedToken(s, auth.NewSigner(key, time.Now), quotas, quota.NewLocal(quota.PerAddress, time.Now)),
+		"CreateTeamFunction":        api.CreateTeam(write, s),
+		"GetTeamFunction":           api.GetTeam(read, s),
+		"UpdateTeamFunction":        api.UpdateTeam(write, s),
+		"DeleteTeamFunction":        api.DeleteTeam(write, s),
+		"CreateLeaderboardFunction": api.CreateLeaderboard(write, s),
+		"GetLeaderboardFunction":    api.GetLeaderboard(read, s),
+		"UpdateLeaderboardFunction": api.UpdateLeaderboard(write, s),
+		"ListTeamsFunction":         api.ListTeams(read, s, cursors),
+		"ListLeaderboardsFunction":  api.ListLeaderboards(read, s, cursors),
+		"DeleteLeaderboardFunction": api.DeleteLeaderboard(write, s),
+		"AddTeamsFunction":          api.AddTeams(write, s),
+		"RemoveTeamFunction":        api.RemoveTeam(write, s),
+		"SubmitScoresFunction":      api.SubmitScores(write, s),
+		"GetRankingsFunction":       api.Rankings(read, s, cursors),
+		"GetTeamRankFunction":       api.TeamRank(read, s),
 
 		"SignUpFunction":                api.SignUp(s, time.Now),
 		"SignInFunction":                api.SignIn(s, time.Now),
@@ -55,10 +60,10 @@ func Handlers(s *store.Store, key auth.SigningKey, cursors *cursor.Sealer, log *
 		"CreateClientFunction":          api.CreateClient(session, s),
 		"RevokeClientFunction":          api.RevokeClient(session, s),
 		"DashboardFunction":             dashboard.Handler(),
-		"DashboardLeaderboardsFunction": api.ListLeaderboards(session, s, cursors),
-		"DashboardTeamsFunction":        api.ListTeams(session, s, cursors),
-		"DashboardRankingsFunction":     api.Rankings(session, s, cursors),
-		"DashboardTeamRankFunction":     api.TeamRank(session, s),
+		"DashboardLeaderboardsFunction": api.ListLeaderboards(sessionRead, s, cursors),
+		"DashboardTeamsFunction":        api.ListTeams(sessionRead, s, cursors),
+		"DashboardRankingsFunction":     api.Rankings(sessionRead, s, cursors),
+		"DashboardTeamRankFunction":     api.TeamRank(sessionRead, s),
 		"OpenAPIFunction":               apidocs.OpenAPI(leaderboard.OpenAPI),
 		"DocsFunction":                  apidocs.Docs(),
 	}

@@ -24,9 +24,22 @@ const (
 // Template is a parsed SAM template with short-form tags expanded.
 type Template struct {
 	Parameters map[string]map[string]any `yaml:"Parameters"`
+	Conditions map[string]any            `yaml:"Conditions"`
 	Globals    map[string]any            `yaml:"Globals"` // raw "Globals" section
 	Resources  map[string]Resource       `yaml:"Resources"`
 	Outputs    map[string]any            `yaml:"Outputs"`
+}
+
+// ParameterDefaults returns each parameter's Default, as the string CloudFormation
+// passes it; a parameter without one is left out.
+func (t *Template) ParameterDefaults() map[string]string {
+	out := map[string]string{}
+	for name, p := range t.Parameters {
+		if d, ok := p["Default"]; ok {
+			out[name] = fmt.Sprint(d)
+		}
+	}
+	return out
 }
 
 // Resource is one entry of the Resources section.

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"crypto/ed25519"
 	"errors"
 	"fmt"
 
@@ -124,54 +123,3 @@ func (s *Store) RevokeClient(ctx context.Context, clientID string) error {
 	reqlog.AddWrite(ctx, capacity(out.ConsumedCapacity)...)
 	return nil
 }
-
-type signingKeyItem struct {
-	PK        string `dynamodbav:"PK"`
-	SK        string `dynamodbav:"SK"`
-	Type      string `dynamodbav:"type"`
-	PublicKey []byte `dynamodbav:"publicKey"`
-	CreatedAt string `dynamodbav:"createdAt"`
-}
-
-// PublishSigningKey stores the public half of a token signing key under its id, so
-// that functions which verify tokens never need the secret.
-func (s *Store) PublishSigningKey(ctx context.Context, pub ed25519.PublicKey) error {
-	item, err := attributevalue.MarshalMap(signingKeyItem{
-		PK: signingKeyPK(), SK: signingKeySK(auth.KeyID(pub)), Type: "signingKey",
-		PublicKey: pub, CreatedAt: stamp(s.now()),
-	})
-	if err != nil {
-		return fmt.Errorf("marshal signing key: %w", err)
-	}
-	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName: &s.table,
-		Item:      item,
-		// Every cold start of the token function publishes; the first one wins.
-		ConditionExpression: aws.String("attribute_not_exists(PK)"),
-	})
-	if err != nil && !conditionFailed(err) {
-		return fmt.Errorf("publish signing key: %w", err)
-	}
-	return nil
-}
-
-// PublicKey implements auth.KeySource.
-func (s *Store) PublicKey(ctx context.Context, keyID string) (ed25519.PublicKey, error) {
-	raw, err := s.getItem(ctx, signingKeyPK(), signingKeySK(keyID))
-	if err != nil {
-		return nil, fmt.Errorf("get signing key: %w", err)
-	}
-	if raw == nil {
-		return nil, auth.ErrUnknownKey
-	}
-	var it signingKeyItem
-	if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
-		return nil, fmt.Errorf("unmarshal signing key: %w", err)
-	}
-	if len(it.PublicKey) != ed25519.PublicKeySize {
-		return nil, fmt.Errorf("signing key %s: %w", keyID, auth.ErrUnknownKey)
-	}
-	return ed25519.PublicKey(it.PublicKey), nil
-}
-
-var _ auth.KeySource = (*Store)(nil)

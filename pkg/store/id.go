@@ -3,18 +3,42 @@ package store
 import (
 	"crypto/rand"
 	"encoding/binary"
+	"sync"
 	"time"
 )
 
 // crockford is Crockford's base32 alphabet: URL-safe, no I, L, O or U to misread.
 const crockford = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
+// lastID is the newest id this process made, for ids made within one millisecond.
+var lastID struct {
+	sync.Mutex
+	ms   int64
+	rand [10]byte
+}
+
 // newID returns a ULID: 48 bits of milliseconds then 80 random bits, as 26 characters.
-// Ids sort by creation time, so a tenant's teams list in the order they were made.
+// Ids sort by creation time, so a tenant's teams list in the order they were made. Two
+// ids made by one process in the same millisecond are made in the ULID spec's monotonic
+// way, the second one's random part the first one's plus one, so that they sort in the
+// order they were made too.
 func newID(now time.Time) string {
 	var b [16]byte
-	binary.BigEndian.PutUint64(b[:8], uint64(now.UnixMilli())<<16)
-	rand.Read(b[6:])
+	ms := now.UnixMilli()
+	binary.BigEndian.PutUint64(b[:8], uint64(ms)<<16)
+	lastID.Lock()
+	if ms == lastID.ms {
+		for i := len(lastID.rand) - 1; i >= 0; i-- {
+			if lastID.rand[i]++; lastID.rand[i] != 0 {
+				break
+			}
+		}
+	} else {
+		lastID.ms = ms
+		rand.Read(lastID.rand[:])
+	}
+	copy(b[6:], lastID.rand[:])
+	lastID.Unlock()
 	hi := binary.BigEndian.Uint64(b[:8])
 	lo := binary.BigEndian.Uint64(b[8:])
 	var out [26]byte

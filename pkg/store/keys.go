@@ -26,7 +26,9 @@ import (
 // Account            PK=ACCOUNT#<email digest>    SK=ACCOUNT
 // Session            PK=SESSION#<id digest>       SK=SESSION
 // Sign-in throttle   PK=SIGNIN#<subject>          SK=SIGNIN   failed sign-ins of an account or an address
+// Quota bucket       PK=QUOTA#<tenant>            SK=<class>  a tenant's token bucket (package quota)
 // Signing key        PK=SIGNINGKEY                SK=KID#<kid>
+// Signing key head   PK=SIGNINGKEY                SK=CURRENT  which key is current (signingkeys.go)
 // Cursor key         PK=CURSORKEY                 SK=v1
 
 func tenantPK(tenant string) string         { return "TENANT#" + tenant }
@@ -44,6 +46,8 @@ func sessionPK(digest string) string        { return "SESSION#" + digest }
 func sessionSK() string                     { return "SESSION" }
 func throttlePK(subject string) string      { return "SIGNIN#" + subject }
 func throttleSK() string                    { return "SIGNIN" }
+func quotaPK(tenant string) string          { return "QUOTA#" + tenant }
+func quotaSK(class string) string           { return class }
 func signingKeyPK() string                  { return "SIGNINGKEY" }
 func signingKeySK(kid string) string        { return "KID#" + kid }
 func cursorKeyPK() string                   { return "CURSORKEY" }

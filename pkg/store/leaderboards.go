@@ -3,6 +3,7 @@ package store
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -14,10 +15,11 @@ import (
 	"github.com/leaderboardapi/leaderboard/pkg/reqlog"
 )
 
-// MaxTeamsPerWrite is the most teams one request may put on a leaderboard. Each team
-// costs two items (its membership and its own boards set) in a transaction that holds
-// at most 100 items and also writes the leaderboard and its HEAD.
-const MaxTeamsPerWrite = 49
+// MaxTeamsPerWrite is the most distinct teams one CreateLeaderboard or AddTeams takes.
+// They are joined joinsPerTransaction to a transaction (see join.go); the bound keeps
+// one request's work well inside the functions' timeout, and is above the ~2,200
+// team ids that the API's 64 KiB body can hold.
+const MaxTeamsPerWrite = 2500
 
 // The values of a leaderboard's settings; the first of each is the default.
 const (
@@ -53,8 +55,9 @@ type Leaderboard struct {
 	ModifiedAt  time.Time
 }
 
-// leaderboardItem is a leaderboard as stored. Deleting marks a leaderboard whose
-// delete has begun: it reads as missing and cannot be renamed.
+// leaderboardItem is a leaderboard as stored. Deleting marks a leaderboard that reads
+// as missing: one whose delete has begun, or, together with Creating, one that
+// CreateLeaderboard has not finished (see createInSteps).
 type leaderboardItem struct {
 	PK            string `dynamodbav:"PK"`
 	SK            string `dynamodbav:"SK"`
@@ -70,6 +73,7 @@ type leaderboardItem struct {
 	CreatedAt     string `dynamodbav:"createdAt"`
 	ModifiedAt    string `dynamodbav:"modifiedAt"`
 	Deleting      bool   `dynamodbav:"deleting,omitempty"`
+	Creating      bool   `dynamodbav:"creating,omitempty"`
 }
 
 func (it leaderboardItem) leaderboard() Leaderboard {
@@ -101,60 +105,76 @@ func unmarshalLeaderboard(raw map[string]types.AttributeValue) (leaderboardItem,
 // and not be on its way out.
 const leaderboardLive = "attribute_exists(PK) AND attribute_not_exists(deleting)"
 
-// CreateLeaderboard stores a new leaderboard with the given member teams, all in one
-// transaction: each team must exist (and not be being deleted, nor renamed since it was
-// read) at the moment the leaderboard is written, so a concurrent team delete can never
-// leave a dangling member. teams must be free of duplicates. Unknown teams give
-// *UnknownTeamsError, naming all of them.
+// boardHoldsMembers is the condition for the writes that keep memberships whole (a team
+// leaving): the leaderboard is live, or being created. A board being created reads as
+// missing, but its memberships are as real as a live board's: it goes live with them.
+const boardHoldsMembers = "attribute_exists(PK) AND (attribute_not_exists(deleting) OR attribute_exists(creating))"
+
+// CreateLeaderboard stores a new leaderboard with the given member teams. Unknown teams
+// (not live teams of the tenant) give *UnknownTeamsError naming all of them, and nothing
+// is written. Repeated ids count once.
+//
+// As the caller sees it, the create is all or nothing: up to joinsPerTransaction teams
+// go in the very transaction that puts the leaderboard; more are joined in steps while
+// the leaderboard reads as missing (createInSteps), and an error half-way leaves it
+// missing for good. A team deleted while the create runs is either refused by its
+// join's condition, and then left out of the answer's Teams, or joined first, and then
+// its delete removes the membership (Teams may still list it). Either way the outcome
+// is that of the create followed by the delete, and no membership outlives its team.
 func (s *Store) CreateLeaderboard(ctx context.Context, tenant, name string, settings Settings, teams []string) (Leaderboard, error) {
+	teams = distinct(teams)
 	if len(teams) > MaxTeamsPerWrite {
 		return Leaderboard{}, fmt.Errorf("create leaderboard: %d teams, at most %d", len(teams), MaxTeamsPerWrite)
 	}
-	for attempt := 0; ; attempt++ {
-		live, unknown, err := s.liveTeams(ctx, tenant, teams)
-		if err != nil {
-			return Leaderboard{}, err
-		}
-		if len(unknown) > 0 {
-			return Leaderboard{}, &UnknownTeamsError{IDs: unknown}
-		}
-		now := s.now()
-		id := newID(now)
-		board, err := attributevalue.MarshalMap(leaderboardItem{
-			PK: tenantPK(tenant), SK: leaderboardSK(id), Type: "leaderboard", LeaderboardID: id, Name: name,
-			SortOrder: settings.SortOrder, ScoreOperator: settings.ScoreOperator, RankMode: settings.RankMode,
-			MinScore: settings.MinScore, MaxScore: settings.MaxScore, MemberCount: len(teams),
-			CreatedAt: stamp(now), ModifiedAt: stamp(now),
-		})
-		if err != nil {
-			return Leaderboard{}, fmt.Errorf("marshal leaderboard: %w", err)
-		}
-		joins, err := s.joinItems(tenant, id, live, now)
-		if err != nil {
-			return Leaderboard{}, err
-		}
-		head, err := newHead(boardPK(tenant, id))
-		if err != nil {
-			return Leaderboard{}, fmt.Errorf("marshal head: %w", err)
-		}
-		items := append([]types.TransactWriteItem{
-			{Put: &types.Put{TableName: &s.table, Item: board, ConditionExpression: aws.String("attribute_not_exists(PK)")}},
-			{Put: &types.Put{TableName: &s.table, Item: head, ConditionExpression: aws.String("attribute_not_exists(PK)")}},
-		}, joins...)
-		err = s.transact(ctx, items)
-		if cancelReasons(err) != nil && attempt+1 < maxAttempts {
-			// A team was renamed or deleted since it was read: read again.
-			if err := backoff(ctx, attempt); err != nil {
-				return Leaderboard{}, err
-			}
-			continue
-		}
-		if err != nil {
-			return Leaderboard{}, fmt.Errorf("create leaderboard: %w", err)
-		}
-		l := Leaderboard{ID: id, Name: name, Settings: settings, Teams: teams, MemberCount: len(teams), CreatedAt: now, ModifiedAt: now}
-		return l, nil
+	live, unknown, err := s.liveTeams(ctx, tenant, teams)
+	if err != nil {
+		return Leaderboard{}, err
 	}
+	if len(unknown) > 0 {
+		return Leaderboard{}, &UnknownTeamsError{IDs: unknown}
+	}
+	now := s.now()
+	id := newID(now)
+	it := leaderboardItem{
+		PK: tenantPK(tenant), SK: leaderboardSK(id), Type: "leaderboard", LeaderboardID: id, Name: name,
+		SortOrder: settings.SortOrder, ScoreOperator: settings.ScoreOperator, RankMode: settings.RankMode,
+		MinScore: settings.MinScore, MaxScore: settings.MaxScore,
+		CreatedAt: stamp(now), ModifiedAt: stamp(now),
+	}
+	var joined []string
+	if len(live) <= joinsPerTransaction {
+		// One transaction: the leaderboard, HEAD and every membership, atomically.
+		joined, err = s.joinChunk(ctx, tenant, id, live, func(n int) ([]types.TransactWriteItem, error) {
+			it.MemberCount = n
+			return s.newBoardItems(tenant, it)
+		}, now, nil)
+		if errors.Is(err, errBoardRefused) {
+			err = ErrConflict // the new id was taken: never, with 80 random bits
+		}
+	} else {
+		joined, err = s.createInSteps(ctx, tenant, it, live, now)
+	}
+	if err != nil {
+		return Leaderboard{}, fmt.Errorf("create leaderboard: %w", err)
+	}
+	return Leaderboard{ID: id, Name: name, Settings: settings, Teams: joined, MemberCount: len(joined), CreatedAt: now, ModifiedAt: now}, nil
+}
+
+// newBoardItems are the puts of a new leaderboard item and its HEAD, each on condition
+// that it does not exist yet.
+func (s *Store) newBoardItems(tenant string, it leaderboardItem) ([]types.TransactWriteItem, error) {
+	board, err := attributevalue.MarshalMap(it)
+	if err != nil {
+		return nil, fmt.Errorf("marshal leaderboard: %w", err)
+	}
+	head, err := newHead(boardPK(tenant, it.LeaderboardID))
+	if err != nil {
+		return nil, fmt.Errorf("marshal head: %w", err)
+	}
+	return []types.TransactWriteItem{
+		{Put: &types.Put{TableName: &s.table, Item: board, ConditionExpression: aws.String("attribute_not_exists(PK)")}},
+		{Put: &types.Put{TableName: &s.table, Item: head, ConditionExpression: aws.String("attribute_not_exists(PK)")}},
+	}, nil
 }
 
 // GetLeaderboard returns a leaderboard of the tenant, or ErrLeaderboardNotFound.
@@ -167,7 +187,7 @@ func (s *Store) GetLeaderboard(ctx context.Context, tenant, id string) (Leaderbo
 }
 
 // getLeaderboardItem reads a live leaderboard item: a malformed id, a missing item and
-// one being deleted are all ErrLeaderboardNotFound.
+// one being deleted or still being created are all ErrLeaderboardNotFound.
 func (s *Store) getLeaderboardItem(ctx context.Context, tenant, id string) (leaderboardItem, error) {
 	if !ValidID(id) {
 		return leaderboardItem{}, ErrLeaderboardNotFound

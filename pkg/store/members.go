@@ -4,10 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -30,107 +30,63 @@ type memberItem struct {
 	Ver       int64  `dynamodbav:"ver"`
 }
 
-// joinItems are the two transaction items per team that put it on a board: the team's
-// boards set gains the board, on condition that the team is live and still has the name
-// copied onto the member item, and the board gains the member item.
-func (s *Store) joinItems(tenant, boardID string, teams []teamItem, now time.Time) ([]types.TransactWriteItem, error) {
-	items := make([]types.TransactWriteItem, 0, 2*len(teams))
-	for _, t := range teams {
-		member, err := attributevalue.MarshalMap(memberItem{
-			PK: memberPK(boardPK(tenant, boardID), t.TeamID), SK: memberSK(t.TeamID), Type: "member", TeamID: t.TeamID, TeamName: t.Name, JoinedAt: stamp(now),
-		})
-		if err != nil {
-			return nil, fmt.Errorf("marshal member: %w", err)
-		}
-		items = append(items,
-			types.TransactWriteItem{Update: &types.Update{
-				TableName:           &s.table,
-				Key:                 key(tenantPK(tenant), teamSK(t.TeamID)),
-				UpdateExpression:    aws.String("ADD boards :board"),
-				ConditionExpression: aws.String(teamLive + " AND teamName = :name"),
-				ExpressionAttributeValues: map[string]types.AttributeValue{
-					":board": &types.AttributeValueMemberSS{Value: []string{boardID}},
-					":name":  &types.AttributeValueMemberS{Value: t.Name},
-				},
-			}},
-			types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: member, ConditionExpression: aws.String("attribute_not_exists(PK)")}},
-		)
-	}
-	return items, nil
-}
-
-// liveTeams reads the given teams; ids that are not live teams of the tenant come back
-// in unknown.
-func (s *Store) liveTeams(ctx context.Context, tenant string, ids []string) (teams []teamItem, unknown []string, err error) {
-	for _, id := range ids {
-		it, err := s.getTeamItem(ctx, tenant, id)
-		switch {
-		case err == nil:
-			teams = append(teams, it)
-		case errors.Is(err, ErrTeamNotFound):
-			unknown = append(unknown, id)
-		default:
-			return nil, nil, err
-		}
-	}
-	return teams, unknown, nil
-}
-
-// AddTeams puts teams on a board. Teams already on it are left as they are; unknown
-// teams give *UnknownTeamsError and add nothing. ids must be free of duplicates.
+// AddTeams puts teams on a live board. Teams already on it are left as they are;
+// unknown teams give *UnknownTeamsError and add nothing. Repeated ids count once.
+//
+// The teams join joinsPerTransaction to a transaction, in order (see join.go); a team
+// deleted meanwhile is dropped, as if deleted just after. An error half-way leaves the
+// teams of the transactions that committed on the board, and is then never one that
+// says nothing was written: adding is idempotent, so the same request again converges
+// on every team being a member.
 func (s *Store) AddTeams(ctx context.Context, tenant, boardID string, ids []string) error {
+	ids = distinct(ids)
 	if len(ids) > MaxTeamsPerWrite {
 		return fmt.Errorf("add teams: %d teams, at most %d", len(ids), MaxTeamsPerWrite)
 	}
-	for attempt := 0; ; attempt++ {
-		if _, err := s.getLeaderboardItem(ctx, tenant, boardID); err != nil {
-			return err
-		}
-		teams, unknown, err := s.liveTeams(ctx, tenant, ids)
-		if err != nil {
-			return err
-		}
-		if len(unknown) > 0 {
-			return &UnknownTeamsError{IDs: unknown}
-		}
-		var joining []teamItem
-		for _, t := range teams {
-			if _, err := s.getMember(ctx, boardPK(tenant, boardID), t.TeamID); errors.Is(err, ErrTeamNotFound) {
-				joining = append(joining, t)
-			} else if err != nil {
-				return err
-			}
-		}
-		if len(joining) == 0 {
-			return nil
-		}
-		now := s.now()
-		joins, err := s.joinItems(tenant, boardID, joining, now)
-		if err != nil {
-			return err
-		}
-		items := append([]types.TransactWriteItem{s.memberCountUpdate(tenant, boardID, len(joining), now)}, joins...)
-		err = s.transact(ctx, items)
-		if cancelReasons(err) == nil || attempt+1 == maxAttempts {
-			if err != nil {
-				return fmt.Errorf("add teams: %w", err)
-			}
-			return nil
-		}
-		// A team was renamed, deleted or added meanwhile, or the board went: look again.
-		if err := backoff(ctx, attempt); err != nil {
-			return err
-		}
+	if _, err := s.getLeaderboardItem(ctx, tenant, boardID); err != nil {
+		return err
 	}
+	teams, unknown, err := s.liveTeams(ctx, tenant, ids)
+	if err != nil {
+		return err
+	}
+	if len(unknown) > 0 {
+		return &UnknownTeamsError{IDs: unknown}
+	}
+	// Which are members already: a hint, like the teams read; the member put's
+	// condition decides.
+	members, err := s.getMembers(ctx, boardPK(tenant, boardID), ids)
+	if err != nil {
+		return err
+	}
+	teams = slices.DeleteFunc(teams, func(t teamItem) bool { return members[t.TeamID] != nil })
+	now := s.now()
+	joined, err := s.joinAll(ctx, tenant, boardID, teams, func(n int) ([]types.TransactWriteItem, error) {
+		if n == 0 {
+			return nil, nil
+		}
+		return []types.TransactWriteItem{s.memberCountUpdate(tenant, boardID, n, now, leaderboardLive)}, nil
+	}, 1, now)
+	switch {
+	case errors.Is(err, errBoardRefused):
+		return ErrLeaderboardNotFound // deleted meanwhile
+	case err != nil && len(joined) > 0:
+		// %v, not %w: the cause may be one that says nothing was written (throttling).
+		return fmt.Errorf("add teams to %s: %d of %d teams joined, then: %v", boardID, len(joined), len(teams), err)
+	case err != nil:
+		return fmt.Errorf("add teams: %w", err)
+	}
+	return nil
 }
 
-// memberCountUpdate keeps the board's member count, on condition that the board is live.
-func (s *Store) memberCountUpdate(tenant, boardID string, delta int, now time.Time) types.TransactWriteItem {
+// memberCountUpdate keeps the board's member count, on condition (leaderboardLive or
+// boardHoldsMembers) that the board is there.
+func (s *Store) memberCountUpdate(tenant, boardID string, delta int, now time.Time, condition string) types.TransactWriteItem {
 	return types.TransactWriteItem{Update: &types.Update{
 		TableName:           &s.table,
 		Key:                 key(tenantPK(tenant), leaderboardSK(boardID)),
 		UpdateExpression:    aws.String("ADD memberCount :d SET modifiedAt = :now"),
-		ConditionExpression: aws.String("attribute_exists(PK) AND attribute_not_exists(deleting)"),
+		ConditionExpression: aws.String(condition),
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":d": number(int64(delta)), ":now": &types.AttributeValueMemberS{Value: stamp(now)},
 		},
@@ -149,9 +105,16 @@ const maxAttempts = 100
 // leave removes a member and its place in the rank tree, lowers the board's
 // member count and drops the board from the team's boards set, in one board commit.
 // With mustBeMember a missing board or member is an error; without (a team being
-// deleted), there is only the team's record of the board left to drop.
+// deleted), there is only the team's record of the board left to drop. A board being
+// created counts (memberBoard): a team deleted while it joins one must leave it.
 func (s *Store) leave(ctx context.Context, tenant, boardID, team string, mustBeMember bool) error {
-	b, err := s.board(ctx, tenant, boardID)
+	var b board
+	var err error
+	if mustBeMember {
+		b, err = s.board(ctx, tenant, boardID)
+	} else {
+		b, err = s.memberBoard(ctx, tenant, boardID)
+	}
 	if err == nil {
 		_, err = s.commitBoard(ctx, b, func(ctx context.Context, c *commit) error {
 			m, err := s.getMember(ctx, b.pk, team)
@@ -170,7 +133,7 @@ func (s *Store) leave(ctx context.Context, tenant, boardID, team string, mustBeM
 					ConditionExpression:       aws.String("attribute_exists(PK)"),
 					ExpressionAttributeValues: map[string]types.AttributeValue{":board": &types.AttributeValueMemberSS{Value: []string{boardID}}},
 				}},
-				s.memberCountUpdate(tenant, boardID, -1, s.now()),
+				s.memberCountUpdate(tenant, boardID, -1, s.now(), boardHoldsMembers),
 			)
 			if m.Score != nil {
 				k := b.key(m)
@@ -210,10 +173,11 @@ func (s *Store) forgetBoard(ctx context.Context, tenant, team, boardID string) e
 
 // renameOnBoards copies a team's new name onto its member items, board by board, so
 // rankings show it. Each board is one board commit, so that a batch holding a board's
-// lock (which counts on its members' ver) is never overtaken.
+// lock (which counts on its members' ver) is never overtaken. Boards being created
+// count (memberBoard): they go live with the names their members have.
 func (s *Store) renameOnBoards(ctx context.Context, tenant, team, name string, boards []string) error {
 	for _, boardID := range boards {
-		b, err := s.board(ctx, tenant, boardID)
+		b, err := s.memberBoard(ctx, tenant, boardID)
 		if errors.Is(err, ErrLeaderboardNotFound) {
 			continue // the board is gone
 		}
@@ -265,10 +229,11 @@ func (s *Store) DeleteLeaderboard(ctx context.Context, tenant, boardID string) (
 	}
 	pk := boardPK(tenant, boardID)
 	err = s.writeTransaction(ctx, []types.TransactWriteItem{
+		// A board still being created stops being so: its creator then gives up.
 		{Update: &types.Update{
 			TableName:                 &s.table,
 			Key:                       key(tenantPK(tenant), leaderboardSK(boardID)),
-			UpdateExpression:          aws.String("SET deleting = :true"),
+			UpdateExpression:          aws.String("SET deleting = :true REMOVE creating"),
 			ConditionExpression:       aws.String("attribute_exists(PK)"),
 			ExpressionAttributeValues: map[string]types.AttributeValue{":true": &types.AttributeValueMemberBOOL{Value: true}},
 		}},

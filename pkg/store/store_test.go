@@ -357,3 +357,16 @@ func TestIDs(t *testing.T) {
 		}
 	}
 }
+
+// Ids made in one millisecond still sort in the order they were made.
+func TestIDsSortWithinAMillisecond(t *testing.T) {
+	now := time.Unix(1_800_000_000, 0)
+	prev := store.NewIDForTest(now)
+	for range 1000 {
+		id := store.NewIDForTest(now)
+		if id <= prev {
+			t.Fatalf("%s made after %s sorts before it", id, prev)
+		}
+		prev = id
+	}
+}

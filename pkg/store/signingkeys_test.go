@@ -1,0 +1,358 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go/middleware"
+
+	"github.com/leaderboardapi/leaderboard/pkg/auth"
+	"github.com/leaderboardapi/leaderboard/pkg/store"
+)
+
+// keyClock is a settable clock shared by the token functions and verifiers of a test.
+type keyClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *keyClock) Now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *keyClock) Set(t time.Time) { c.mu.Lock(); defer c.mu.Unlock(); c.t = t }
+
+func seedKey(t *testing.T, seed string) auth.SigningKey {
+	t.Helper()
+	k, err := auth.KeyFromSeed([]byte(strings.Repeat(seed, 64)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+// rotation is one table, its clock, and the keys a test publishes in it.
+type rotation struct {
+	t      *testing.T
+	s      *store.Store
+	clock  *keyClock
+	client *dynamodb.Client
+	table  string
+}
+
+func (r *rotation) publish(k auth.SigningKey) error {
+	return r.s.PublishSigningKey(context.Background(), k.Public())
+}
+
+func (r *rotation) token(k auth.SigningKey) string {
+	r.t.Helper()
+	tok, _, err := auth.NewSigner(k, r.clock.Now).Issue(auth.Claims{TenantID: "tenant", ClientID: "client"})
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	return tok
+}
+
+// check verifies tok with v at time at and wants it accepted (want nil) or refused
+// with an error wrapping want.
+func (r *rotation) check(v *auth.Verifier, at time.Time, tok string, want error) {
+	r.t.Helper()
+	r.clock.Set(at)
+	_, err := v.Verify(context.Background(), tok)
+	switch {
+	case want == nil && err != nil:
+		r.t.Errorf("at %s: token refused: %v", at.Format(time.TimeOnly), err)
+	case want != nil && (!errors.Is(err, want) || !errors.Is(err, auth.ErrInvalidToken)):
+		r.t.Errorf("at %s: err = %v, want a 401 for %v", at.Format(time.TimeOnly), err, want)
+	}
+}
+
+// keys lists the published keys by id, and the current one.
+func (r *rotation) keys() (map[string]store.SigningKeyInfo, string) {
+	r.t.Helper()
+	list, err := r.s.SigningKeys(context.Background())
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	byID, current := map[string]store.SigningKeyInfo{}, ""
+	for _, k := range list {
+		byID[k.ID] = k
+		if k.Current {
+			if current != "" {
+				r.t.Fatalf("two current keys: %s and %s", current, k.ID)
+			}
+			current = k.ID
+		}
+	}
+	return byID, current
+}
+
+func (r *rotation) wantRetirement(k auth.SigningKey, want time.Time) {
+	r.t.Helper()
+	keys, _ := r.keys()
+	if got := keys[k.ID].RetiresAt; !got.Equal(want) {
+		r.t.Errorf("key %s retires at %v, want %v", k.ID, got, want)
+	}
+}
+
+func newRotation(t *testing.T, start time.Time) *rotation {
+	_, client, table := newStore(t)
+	clock := &keyClock{t: start}
+	return &rotation{t: t, s: store.New(client, table, clock.Now), clock: clock, client: client, table: table}
+}
+
+// TestSigningKeyRotation rotates A -> B -> C, then retires C's predecessors at once as
+// after a leak, and checks what the tokens of each key get, when.
+func TestSigningKeyRotation(t *testing.T) {
+	t0 := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	r := newRotation(t, t0)
+	a, b, c := seedKey(t, "a"), seedKey(t, "b"), seedKey(t, "c")
+	fresh := func() *auth.Verifier { return auth.NewVerifier(r.s, r.clock.Now) }
+	ttl := auth.TokenTTL
+
+	if err := r.publish(a); err != nil {
+		t.Fatal(err)
+	}
+	if _, current := r.keys(); current != a.ID {
+		t.Fatalf("current = %s, want A", current)
+	}
+
+	// B's cold start at tB retires A at tB + TTL.
+	tB := t0.Add(10 * time.Minute)
+	r.clock.Set(tB.Add(-time.Second))
+	tokA := r.token(a) // issued just before B, expires at tB + TTL - 1s
+	r.clock.Set(tB)
+	if err := r.publish(b); err != nil {
+		t.Fatal(err)
+	}
+	r.wantRetirement(a, tB.Add(ttl))
+	r.clock.Set(tB.Add(30 * time.Minute))
+	tokLateA := r.token(a) // by an instance still warm with A: lives only until A retires
+	tokB := r.token(b)
+
+	// An old instance starting again with A neither signs nor changes anything.
+	r.clock.Set(tB.Add(40 * time.Minute))
+	if err := r.publish(a); !errors.Is(err, auth.ErrRetiredKey) {
+		t.Fatalf("publishing retired A again = %v, want ErrRetiredKey", err)
+	}
+	r.wantRetirement(a, tB.Add(ttl))
+	if _, current := r.keys(); current != b.ID {
+		t.Fatalf("current = %s after A's old instance, want B", current)
+	}
+
+	cached := fresh() // a warm verifier, which caches A's key and retirement
+	r.check(cached, tB.Add(ttl-2*time.Second), tokA, nil)
+	r.check(fresh(), tB.Add(ttl-2*time.Second), tokA, nil)
+	r.check(cached, tB.Add(ttl-time.Millisecond), tokLateA, nil)
+	// At tB + TTL, A's retirement (not the tokens' expiry, with its leeway) refuses them,
+	// even in the verifier whose cache entry for A is still fresh.
+	r.check(cached, tB.Add(ttl), tokA, auth.ErrRetiredKey)
+	r.check(cached, tB.Add(ttl), tokLateA, auth.ErrRetiredKey)
+	r.check(fresh(), tB.Add(ttl), tokLateA, auth.ErrRetiredKey)
+	r.check(cached, tB.Add(ttl), tokB, nil)
+	if _, err := r.s.PublicKey(context.Background(), a.ID); !errors.Is(err, auth.ErrUnknownKey) || !errors.Is(err, auth.ErrRetiredKey) {
+		t.Errorf("PublicKey of retired A, for a KeySource user that knows nothing of retirement: %v", err)
+	}
+
+	// C's cold start at tC retires B at tC + TTL, and leaves A's earlier retirement be.
+	tC := tB.Add(ttl + 5*time.Minute)
+	r.clock.Set(tC)
+	tokB = r.token(b)
+	if err := r.publish(c); err != nil {
+		t.Fatal(err)
+	}
+	r.wantRetirement(b, tC.Add(ttl))
+	r.wantRetirement(a, tB.Add(ttl))
+	if err := r.publish(b); !errors.Is(err, auth.ErrRetiredKey) {
+		t.Fatalf("publishing retired B again = %v, want ErrRetiredKey", err)
+	}
+	r.wantRetirement(b, tC.Add(ttl))
+	r.check(fresh(), tC.Add(ttl-time.Second), tokB, nil)
+	r.check(fresh(), tC.Add(ttl), tokB, auth.ErrRetiredKey)
+
+	// Then B leaks. At tL, 20 minutes after C took over, the operator retires every key
+	// but the current one at once. A verifier that read B before tL trusts its cached
+	// entry until the entry expires (read time + KeyCacheTTL, so tL + KeyCacheTTL at the
+	// latest); one that reads B at or after tL refuses it at once.
+	tL := tC.Add(20 * time.Minute)
+	r.clock.Set(tL.Add(-time.Minute))
+	tokB = r.token(b)
+	warm := fresh()
+	r.check(warm, tL.Add(-time.Minute), tokB, nil) // warm reads B at tL - 1m
+	r.clock.Set(tL)
+	left, err := r.s.RetireOldSigningKeys(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(left) != 3 || left[0].ID != c.ID || !left[0].Current || !left[0].RetiresAt.IsZero() || !left[1].RetiresAt.Equal(tL) {
+		t.Fatalf("after the compromised rotation: %+v", left)
+	}
+	r.wantRetirement(a, tB.Add(ttl)) // already earlier: never moved later
+	r.check(fresh(), tL, tokB, auth.ErrRetiredKey)
+	r.check(warm, tL, tokB, nil)
+	r.check(warm, tL.Add(-time.Minute+auth.KeyCacheTTL-time.Millisecond), tokB, nil)
+	r.check(warm, tL.Add(-time.Minute+auth.KeyCacheTTL), tokB, auth.ErrRetiredKey)
+	tokC := r.token(c)
+	r.check(warm, tL.Add(auth.KeyCacheTTL), tokC, nil)
+	r.check(fresh(), tL.Add(auth.KeyCacheTTL), tokC, nil)
+	if err := r.publish(c); err != nil {
+		t.Fatalf("C's next cold start: %v", err)
+	}
+}
+
+// TestSigningKeyPublishRaces publishes two new keys at once, round after round: one of
+// them becomes current and every other key is retired, whoever wins.
+func TestSigningKeyPublishRaces(t *testing.T) {
+	r := newRotation(t, time.Now())
+	if err := r.publish(seedKey(t, "0")); err != nil {
+		t.Fatal(err)
+	}
+	for round := range 4 {
+		pair := []auth.SigningKey{seedKey(t, fmt.Sprintf("%dx", round)), seedKey(t, fmt.Sprintf("%dy", round))}
+		var wg sync.WaitGroup
+		errs := make([]error, 2)
+		for i, k := range pair {
+			wg.Go(func() {
+				// Each cold start has a store of its own.
+				errs[i] = store.New(r.client, r.table, time.Now).PublishSigningKey(context.Background(), k.Public())
+			})
+		}
+		wg.Wait()
+		keys, current := r.keys()
+		if current != pair[0].ID && current != pair[1].ID {
+			t.Fatalf("round %d: current = %s, want one of the new pair", round, current)
+		}
+		for id, k := range keys {
+			if (id == current) != k.RetiresAt.IsZero() {
+				t.Fatalf("round %d: key %s (current %v) retires at %v", round, id, id == current, k.RetiresAt)
+			}
+		}
+		for i, err := range errs {
+			// The loser was published and retired before its own write, or after it:
+			// either way it must not sign.
+			if pair[i].ID == current && err != nil || pair[i].ID != current && err != nil && !errors.Is(err, auth.ErrRetiredKey) {
+				t.Fatalf("round %d: publish %d = %v", round, i, err)
+			}
+		}
+	}
+}
+
+// TestSigningKeysPublishedBeforeRetirement: a table whose keys were published before
+// keys had retirements (no CURRENT, several unretired keys). The newest takes over at its
+// next cold start and retires the others; an older one starting meanwhile changes
+// nothing.
+func TestSigningKeysPublishedBeforeRetirement(t *testing.T) {
+	t0 := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	r := newRotation(t, t0)
+	client, table := r.client, r.table
+	old, newer := seedKey(t, "o"), seedKey(t, "n")
+	for i, k := range []auth.SigningKey{old, newer} {
+		if _, err := client.PutItem(context.Background(), &dynamodb.PutItemInput{TableName: &table, Item: map[string]types.AttributeValue{
+			"PK":        &types.AttributeValueMemberS{Value: "SIGNINGKEY"},
+			"SK":        &types.AttributeValueMemberS{Value: "KID#" + k.ID},
+			"type":      &types.AttributeValueMemberS{Value: "signingKey"},
+			"publicKey": &types.AttributeValueMemberB{Value: k.Public()},
+			"createdAt": &types.AttributeValueMemberS{Value: t0.Add(time.Duration(i-10) * time.Hour).Format("2006-01-02T15:04:05.000Z07:00")},
+		}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := r.publish(old); err != nil {
+		t.Fatal(err)
+	}
+	if keys, current := r.keys(); current != "" || !keys[newer.ID].RetiresAt.IsZero() {
+		t.Fatalf("the older key changed the table: current %q, %+v", current, keys)
+	}
+	if err := r.publish(newer); err != nil {
+		t.Fatal(err)
+	}
+	if _, current := r.keys(); current != newer.ID {
+		t.Fatalf("current = %q, want the newer key", current)
+	}
+	r.wantRetirement(old, t0.Add(auth.TokenTTL))
+	if err := r.publish(old); !errors.Is(err, auth.ErrRetiredKey) {
+		t.Fatalf("older key after the takeover = %v", err)
+	}
+}
+
+func TestRetireOldSigningKeysNeedsACurrentKey(t *testing.T) {
+	r := newRotation(t, time.Now())
+	if _, err := r.s.RetireOldSigningKeys(context.Background()); !errors.Is(err, store.ErrNoCurrentKey) {
+		t.Fatalf("err = %v, want ErrNoCurrentKey", err)
+	}
+	k := seedKey(t, "k")
+	if err := r.publish(k); err != nil {
+		t.Fatal(err)
+	}
+	left, err := r.s.RetireOldSigningKeys(context.Background())
+	if err != nil || len(left) != 1 || !left[0].Current || !left[0].RetiresAt.IsZero() {
+		t.Fatalf("= %+v, %v: the current key must never be retired by it", left, err)
+	}
+}
+
+// TestVerifierReadsOfUnknownKeys counts the GetItem calls that tokens with forged,
+// well-formed kids cost a verifier on DynamoDB Local.
+func TestVerifierReadsOfUnknownKeys(t *testing.T) {
+	t0 := time.Now()
+	clock := &keyClock{t: t0}
+	_, base, table := newStore(t)
+	var gets atomic.Int64
+	counted := dynamodb.New(base.Options(), func(o *dynamodb.Options) {
+		o.APIOptions = append(o.APIOptions, func(stack *middleware.Stack) error {
+			return stack.Initialize.Add(middleware.InitializeMiddlewareFunc("count",
+				func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+					if awsmiddleware.GetOperationName(ctx) == "GetItem" {
+						gets.Add(1)
+					}
+					return next.HandleInitialize(ctx, in)
+				}), middleware.Before)
+		})
+	})
+	s := store.New(counted, table, clock.Now)
+	real := seedKey(t, "r")
+	if err := s.PublishSigningKey(context.Background(), real.Public()); err != nil {
+		t.Fatal(err)
+	}
+	r := &rotation{t: t, s: s, clock: clock, client: counted, table: table}
+	v := auth.NewVerifier(s, clock.Now)
+	forged := func(i int) string {
+		k := seedKey(t, fmt.Sprintf("forged%d-", i)) // well-formed kid, never published
+		return r.token(k)
+	}
+	reads := func() int64 { return gets.Swap(0) }
+
+	r.check(v, t0, r.token(real), nil)
+	if n := reads(); n != 1 {
+		t.Fatalf("the real key cost %d reads, want 1", n)
+	}
+	one := forged(0)
+	for range 50 {
+		r.check(v, t0, one, auth.ErrUnknownKey)
+	}
+	if n := reads(); n != 1 {
+		t.Fatalf("one forged kid 50 times cost %d reads, want 1", n)
+	}
+	for i := range 40 {
+		r.check(v, t0, forged(i+1), auth.ErrUnknownKey)
+	}
+	// The window's lookups: two were spent already, on the real key and the first forgery.
+	if n := reads(); n != auth.MaxKeyLookups-2 {
+		t.Fatalf("40 forged kids cost %d reads, want %d", n, auth.MaxKeyLookups-2)
+	}
+	r.check(v, t0, r.token(real), nil) // a key already found still verifies, without a read
+	if n := reads(); n != 0 {
+		t.Fatalf("the cached real key cost %d reads", n)
+	}
+	next := t0.Add(auth.UnknownKeyTTL)
+	r.check(v, next, forged(100), auth.ErrUnknownKey)
+	r.check(v, next, one, auth.ErrUnknownKey)
+	if n := reads(); n != 2 {
+		t.Fatalf("a new window: %d reads, want 2 (a new kid, and the first one, now forgotten)", n)
+	}
+}
