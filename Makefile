@@ -53,6 +53,7 @@ help:
 	@echo "make build        every function's bootstrap into .aws-sam/build/<LogicalId>/"
 	@echo "make local-reset  forget the local data"
 	@echo "make stress       the property and concurrency tests through the AWS-behaviour layer, 200 seeds"
+	@echo "make fuzz         every fuzz target for FUZZTIME (30s) each, stopping at the first failure"
 
 check-go:
 	@command -v go >/dev/null || { echo "make: go not found: install Go 1.26 or newer (https://go.dev/dl/)"; exit 1; }
@@ -120,3 +121,24 @@ bench-lambda: check-go
 .PHONY: bench
 bench: check-go
 	@go run ./cmd/bench
+
+# Every fuzz target (go test -fuzz) for FUZZTIME each, one after another, stopping at
+# the first failure, whose input go test then writes to the package's
+# testdata/fuzz/<Target>/ (and replays in every later `go test` until it is fixed). A
+# plain `go test` (make test) runs each target's seed corpus as regression tests. New
+# inputs are minimized for at most FUZZMINIMIZETIME: at go's default of 60s, minimizing
+# takes most of a 30s run. Listing runs no test, so DYNAMODB_ENDPOINT keeps the packages
+# whose TestMain is testdb.Main from starting DynamoDB Local just to list. About 13
+# minutes at 30s a target.
+FUZZTIME ?= 30s
+FUZZMINIMIZETIME ?= 2s
+.PHONY: fuzz
+fuzz: check-go
+	@pkgs=$$(go list -f '{{if or .TestGoFiles .XTestGoFiles}}{{.ImportPath}}{{end}}' ./...) || exit 1; \
+	for pkg in $$pkgs; do \
+		targets=$$(DYNAMODB_ENDPOINT=unused go test -list '^Fuzz' $$pkg) || { echo "$$targets"; exit 1; }; \
+		for target in $$(grep '^Fuzz' <<< "$$targets"); do \
+			echo "make fuzz: $$target ($$pkg) for $(FUZZTIME)"; \
+			go test -run '^$$' -fuzz "^$$target\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINIMIZETIME) $$pkg || exit 1; \
+		done; \
+	done

@@ -76,7 +76,7 @@ func main() {
 		template:      "template.yaml",
 		hot:           hotConfig{teams: *hotTeams, clients: *hotClients, duration: *hotDuration, seed: *seed, template: "template.yaml"},
 		hotOnly:       *hotOnly,
-		fair:          fairConfig{duration: *fairDuration, bRate: 20, aClients: 24, template: "template.yaml", teamCount: 20},
+		fair:          fairConfig{duration: *fairDuration, bRate: 20, aClients: 24, aRate: 400, template: "template.yaml", teamCount: 20},
 		fairOnly:      *fairOnly,
 	}
 	for _, f := range strings.Split(*sizes, ",") {

@@ -12,6 +12,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // KeySize is the length of a sealing key, in bytes.
@@ -56,7 +57,9 @@ func (s *Sealer) Seal(scope string, position []byte) string {
 
 // Open returns the position sealed in token for scope, or ErrInvalid.
 func (s *Sealer) Open(scope, token string) ([]byte, error) {
-	if len(token) > encoding.EncodedLen(1+MaxPosition+sha256.Size) {
+	// The decoder skips \r and \n even in strict mode: refused here, so that one cursor
+	// has one spelling.
+	if len(token) > encoding.EncodedLen(1+MaxPosition+sha256.Size) || strings.ContainsAny(token, "\r\n") {
 		return nil, ErrInvalid
 	}
 	raw, err := encoding.DecodeString(token)

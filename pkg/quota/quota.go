@@ -108,7 +108,8 @@ const leaseLife = time.Second
 const leaseShare = 0.05
 
 // Limiter is one instance's view of every tenant's buckets. It is safe for concurrent
-// use.
+// use: requests of one tenant and class wait for each other's lease (one table call
+// for all of them, not one each), others do not.
 type Limiter struct {
 	store    Store
 	defaults map[Class]Limits
@@ -119,6 +120,7 @@ type Limiter struct {
 }
 
 type lease struct {
+	sync.Mutex
 	tokens     int
 	expires    time.Time
 	emptyUntil time.Time // refuse without a read until then
@@ -136,23 +138,27 @@ func (l *Limiter) Allow(ctx context.Context, tenant string, class Class) error {
 		return nil
 	}
 	k := tenant + "\x00" + string(class)
-	now := l.now()
 	l.mu.Lock()
 	le := l.leases[k]
-	if le != nil && le.tokens > 0 && now.Before(le.expires) {
-		le.tokens--
-		l.mu.Unlock()
-		return nil
-	}
-	if le != nil && now.Before(le.emptyUntil) {
-		l.mu.Unlock()
-		return &OverQuotaError{Class: class, Limits: le.limits, RetryAfter: le.emptyUntil.Sub(now)}
+	if le == nil {
+		le = &lease{}
+		l.leases[k] = le
 	}
 	l.mu.Unlock()
 
+	le.Lock()
+	defer le.Unlock()
+	now := l.now()
+	if le.tokens > 0 && now.Before(le.expires) {
+		le.tokens--
+		return nil
+	}
+	if now.Before(le.emptyUntil) {
+		return &OverQuotaError{Class: class, Limits: le.limits, RetryAfter: le.emptyUntil.Sub(now)}
+	}
 	// Two instances racing for one bucket: the loser reads again.
 	for attempt := 0; ; attempt++ {
-		got, err := l.lease(ctx, tenant, class, now)
+		err := l.lease(ctx, le, tenant, class, now)
 		if errors.Is(err, errRaced) {
 			if attempt < 3 {
 				now = l.now()
@@ -161,11 +167,6 @@ func (l *Limiter) Allow(ctx context.Context, tenant string, class Class) error {
 			// Still racing after 4 tries: the bucket is that hot; come back shortly.
 			return &OverQuotaError{Class: class, Limits: l.defaults[class], RetryAfter: 100 * time.Millisecond}
 		}
-		if got != nil {
-			l.mu.Lock()
-			l.leases[k] = got
-			l.mu.Unlock()
-		}
 		return err
 	}
 }
@@ -173,35 +174,36 @@ func (l *Limiter) Allow(ctx context.Context, tenant string, class Class) error {
 var errRaced = errors.New("bucket changed since read")
 
 // lease reads the bucket, refills it, and takes one token for this request plus a few
-// for the next ones; it returns the lease left (with this request's token spent) or an
-// *OverQuotaError with the lease that remembers it.
-func (l *Limiter) lease(ctx context.Context, tenant string, class Class, now time.Time) (*lease, error) {
+// for the next ones into le; or, if the bucket is short, notes in le until when and
+// answers *OverQuotaError.
+func (l *Limiter) lease(ctx context.Context, le *lease, tenant string, class Class, now time.Time) error {
 	b, err := l.store.QuotaBucket(ctx, tenant, class)
 	if err != nil {
-		return nil, fmt.Errorf("read quota: %w", err)
+		return fmt.Errorf("read quota: %w", err)
 	}
 	limits := l.defaults[class]
 	if b.Override != nil {
 		limits = *b.Override
 	}
+	le.limits = limits
 	tokens := limits.Burst // a bucket never stored starts full
 	if b.Version > 0 {
 		elapsed := max(now.Sub(b.At), 0).Seconds()
 		tokens = min(limits.Burst, b.Tokens+elapsed*limits.Rate)
 	}
 	if tokens < 1 {
-		wait := time.Duration((1 - tokens) / limits.Rate * float64(time.Second))
-		wait = max(wait, time.Millisecond)
-		le := &lease{emptyUntil: now.Add(wait), limits: limits}
-		return le, &OverQuotaError{Class: class, Limits: limits, RetryAfter: wait}
+		wait := max(time.Duration((1-tokens)/limits.Rate*float64(time.Second)), time.Millisecond)
+		le.emptyUntil = now.Add(wait)
+		return &OverQuotaError{Class: class, Limits: limits, RetryAfter: wait}
 	}
 	take := min(math.Floor(tokens), max(1, math.Floor(limits.Rate*leaseShare)))
 	ok, err := l.store.TakeQuota(ctx, tenant, class, b.Version, tokens-take, now)
 	if err != nil {
-		return nil, fmt.Errorf("take quota: %w", err)
+		return fmt.Errorf("take quota: %w", err)
 	}
 	if !ok {
-		return nil, errRaced
+		return errRaced
 	}
-	return &lease{tokens: int(take) - 1, expires: now.Add(leaseLife), limits: limits}, nil
+	le.tokens, le.expires = int(take)-1, now.Add(leaseLife)
+	return nil
 }
