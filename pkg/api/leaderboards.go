@@ -154,6 +154,10 @@ func teamIDs(teams *[]string) ([]string, error) {
 	seen := make(map[string]bool, len(*teams))
 	out := make([]string, 0, len(*teams))
 	for _, id := range *teams {
+		if id == "" {
+			// Also what a null decodes to: a message that names nothing would not help.
+			return nil, apigw.Errorf(http.StatusBadRequest, "teams must hold team ids, not empty strings or nulls")
+		}
 		if !seen[id] {
 			seen[id] = true
 			out = append(out, id)

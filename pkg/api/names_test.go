@@ -73,3 +73,15 @@ func TestNames(t *testing.T) {
 		}
 	}
 }
+
+// Empty ids and nulls in place of ids are refused with a message that says so, not as
+// "unknown teams: " naming nothing.
+func TestEmptyTeamIDs(t *testing.T) {
+	f := newFixture(t)
+	tok := f.token(f.credsA)
+	for _, body := range []string{`{"teams":[null]}`, `{"teams":[""]}`} {
+		expect(t, f.call("POST /v1/leaderboard", "", bearer(tok), body), 400, "teams must hold team ids, not empty strings or nulls")
+	}
+	board := f.createBoard(tok, `{"name":"B","teams":[]}`).json["id"].(string)
+	expect(t, f.call("POST /v1/leaderboard/{id}/scores", board, bearer(tok), `{"teamId":"","score":1}`), 400, "teamId is required")
+}

@@ -68,7 +68,7 @@ func SubmitScores(authn Authenticator, scores scoreSubmitter) apigw.Handler {
 				}
 				return "scores[" + strconv.Itoa(i) + "]." + name
 			}
-			if r.TeamID == nil {
+			if r.TeamID == nil || *r.TeamID == "" {
 				return fail(ctx, apigw.Errorf(http.StatusBadRequest, "%s is required", field("teamId")))
 			}
 			score, err := parseScore(field("score"), r.Score)
