@@ -128,6 +128,7 @@ func TestGlobalsAndResources(t *testing.T) {
 		{"Outputs.ApiUrl.Value", `{"Fn::Sub":"https://${HttpApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}"}`},
 		{"Outputs.TableName.Value", `{"Ref":"Table"}`},
 		{"Globals.Function.ReservedConcurrentExecutions", `{"Fn::If":["ReserveConcurrency",{"Ref":"FunctionConcurrency"},{"Ref":"AWS::NoValue"}]}`},
+		{"Resources.SubmitScoresFunction.Properties.ReservedConcurrentExecutions", `{"Fn::If":["ReserveConcurrency",{"Ref":"SubmitConcurrency"},{"Ref":"AWS::NoValue"}]}`},
 		{"Conditions.ReserveConcurrency", `{"Fn::Not":[{"Fn::Equals":[{"Ref":"FunctionConcurrency"},0]}]}`},
 		{"Outputs.DashboardUrl.Value", `{"Fn::Sub":"https://${HttpApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}/dashboard"}`},
 	}
