@@ -53,13 +53,20 @@ type Limits struct {
 	Burst float64
 }
 
+// The range of a rate and a burst: far inside DynamoDB's numbers and an int.
+const (
+	minRate  = 1e-6
+	maxLimit = 1e9
+)
+
 // ParseLimits reads "rate/burst", e.g. "100/200".
 func ParseLimits(s string) (Limits, error) {
 	r, b, ok := strings.Cut(s, "/")
 	rate, err1 := strconv.ParseFloat(r, 64)
 	burst, err2 := strconv.ParseFloat(b, 64)
-	if !ok || err1 != nil || err2 != nil || rate <= 0 || burst < 1 || math.IsInf(rate, 0) || math.IsInf(burst, 0) {
-		return Limits{}, fmt.Errorf("quota %q: want rate/burst, both positive, burst at least 1", s)
+	// Written as !(in range) so that NaN, which compares false with everything, fails.
+	if !ok || err1 != nil || err2 != nil || !(rate >= minRate && rate <= maxLimit) || !(burst >= 1 && burst <= maxLimit) {
+		return Limits{}, fmt.Errorf("quota %q: want rate/burst, rate from %g to %g, burst from 1 to %g", s, minRate, maxLimit, maxLimit)
 	}
 	return Limits{Rate: rate, Burst: burst}, nil
 }
@@ -121,8 +128,12 @@ type Limiter struct {
 
 type lease struct {
 	sync.Mutex
-	tokens     int
-	expires    time.Time
+	tokens  int
+	expires time.Time
+	// size is how many tokens to lease next: it starts at one and doubles (up to 5% of
+	// a second's refill) while leases run out before they expire, so that an instance
+	// serving one request now and then (Lambda's usual case) strands no tokens.
+	size       int
 	emptyUntil time.Time // refuse without a read until then
 	limits     Limits
 }
@@ -155,6 +166,11 @@ func (l *Limiter) Allow(ctx context.Context, tenant string, class Class) error {
 	}
 	if now.Before(le.emptyUntil) {
 		return &OverQuotaError{Class: class, Limits: le.limits, RetryAfter: le.emptyUntil.Sub(now)}
+	}
+	if now.Before(le.expires) {
+		le.size = min(2*le.size, 1<<20) // the last lease ran out in time: lease more
+	} else {
+		le.size = 1
 	}
 	// Two instances racing for one bucket: the loser reads again.
 	for attempt := 0; ; attempt++ {
@@ -190,13 +206,15 @@ func (l *Limiter) lease(ctx context.Context, le *lease, tenant string, class Cla
 	if b.Version > 0 {
 		elapsed := max(now.Sub(b.At), 0).Seconds()
 		tokens = min(limits.Burst, b.Tokens+elapsed*limits.Rate)
+		// Another instance's clock may be ahead: time the bucket never goes back on.
+		now = later(now, b.At)
 	}
 	if tokens < 1 {
 		wait := max(time.Duration((1-tokens)/limits.Rate*float64(time.Second)), time.Millisecond)
 		le.emptyUntil = now.Add(wait)
 		return &OverQuotaError{Class: class, Limits: limits, RetryAfter: wait}
 	}
-	take := min(math.Floor(tokens), max(1, math.Floor(limits.Rate*leaseShare)))
+	take := min(math.Floor(tokens), float64(max(1, le.size)), max(1, math.Floor(limits.Rate*leaseShare)))
 	ok, err := l.store.TakeQuota(ctx, tenant, class, b.Version, tokens-take, now)
 	if err != nil {
 		return fmt.Errorf("take quota: %w", err)
@@ -206,4 +224,11 @@ func (l *Limiter) lease(ctx context.Context, le *lease, tenant string, class Cla
 	}
 	le.tokens, le.expires = int(take)-1, now.Add(leaseLife)
 	return nil
+}
+
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
 }

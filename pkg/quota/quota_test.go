@@ -166,3 +166,26 @@ func TestLocal(t *testing.T) {
 		t.Errorf("after 0.3 s at 10 a second: %d allowed, want 3", ok)
 	}
 }
+
+// TestManyQuietInstances: 100 instances each serving one request a second (Lambda's
+// usual case) stay within a rate of 100 a second: leases of one strand no tokens.
+func TestManyQuietInstances(t *testing.T) {
+	store := &memStore{buckets: map[string]quota.Bucket{}}
+	c := &clock{t: time.Unix(4_000_000, 0)}
+	var limiters []*quota.Limiter
+	for range 100 {
+		limiters = append(limiters, quota.NewLimiter(store, map[quota.Class]quota.Limits{quota.Read: {Rate: 100, Burst: 100}}, c.now))
+	}
+	refused := 0
+	for range 10 {
+		c.t = c.t.Add(time.Second)
+		for _, l := range limiters {
+			if l.Allow(context.Background(), "a", quota.Read) != nil {
+				refused++
+			}
+		}
+	}
+	if refused > 0 {
+		t.Errorf("%d of 1,000 requests at the quota's own rate refused", refused)
+	}
+}

@@ -273,7 +273,7 @@ func (s *Store) joinChunk(ctx context.Context, tenant, boardID string, teams []t
 		member := map[string]bool{}
 		for i, r := range reasons {
 			switch r {
-			case "", "None", "TransactionConflict", "ThrottlingError":
+			case "", "None", "TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded":
 				continue // nothing wrong with this item: try again after a wait
 			case reasonConditionFailed:
 			default:
