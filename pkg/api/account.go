@@ -245,23 +245,23 @@ func addressSubject(req apigw.Request) subject {
 }
 
 // check refuses while any subject is locked.
-func (t throttle) check(ctx context.Context, subjects ...subject) error {
+func (t throttle) check(ctx context.Context, subjects ...subject) ([]store.SignInThrottle, error) {
 	names := make([]string, len(subjects))
 	for i, s := range subjects {
 		names[i] = s.name
 	}
 	got, err := t.store.SignInThrottles(ctx, names...)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	var wait time.Duration
 	for _, g := range got {
 		wait = max(wait, g.LockedUntil.Sub(t.now()))
 	}
 	if wait > 0 {
-		return &lockedError{max(wait, time.Second)}
+		return nil, &lockedError{max(wait, time.Second)}
 	}
-	return nil
+	return got, nil
 }
 
 // fail counts a failure against every subject.
@@ -311,7 +311,7 @@ func SignUp(accounts accountStore, now func() time.Time) apigw.Handler {
 			return fail(ctx, err)
 		}
 		address := addressSubject(req)
-		if err := t.check(ctx, address); err != nil {
+		if _, err := t.check(ctx, address); err != nil {
 			return fail(ctx, err)
 		}
 		acct, err := accounts.CreateAccount(ctx, email, auth.HashPassword(password))
@@ -332,6 +332,10 @@ func SignUp(accounts accountStore, now func() time.Time) apigw.Handler {
 // address for exponentially longer (see freeAccountFailures).
 func SignIn(accounts accountStore, now func() time.Time) apigw.Handler {
 	t := throttle{accounts, now}
+	// Checked against when no account has the email given, so that an unknown email
+	// takes as long to refuse as a wrong password. Hashed once, here, at cold start:
+	// only this function needs it.
+	dummyHash := auth.HashPassword("no account has this email; nothing matches it")
 	return func(ctx context.Context, req apigw.Request) (apigw.Response, error) {
 		if err := checkOrigin(req); err != nil {
 			return fail(ctx, err)
@@ -341,13 +345,14 @@ func SignIn(accounts accountStore, now func() time.Time) apigw.Handler {
 			return fail(ctx, err)
 		}
 		subjects := []subject{accountSubject(email), addressSubject(req)}
-		if err := t.check(ctx, subjects...); err != nil {
+		throttles, err := t.check(ctx, subjects...)
+		if err != nil {
 			return fail(ctx, err)
 		}
 		acct, err := accounts.GetAccount(ctx, store.AccountKey(email))
 		found, hash := err == nil, acct.PasswordHash
 		if errors.Is(err, store.ErrAccountNotFound) {
-			hash = auth.DummyPasswordHash
+			hash = dummyHash
 		} else if err != nil {
 			return fail(ctx, err)
 		}
@@ -359,8 +364,11 @@ func SignIn(accounts accountStore, now func() time.Time) apigw.Handler {
 			}
 			return fail(ctx, errBadSignIn)
 		}
-		if err := accounts.ResetSignInFailures(ctx, subjects[0].name); err != nil {
-			return fail(ctx, err)
+		// A success forgets the account's failures, if it had any.
+		if throttles[0].Failures > 0 {
+			if err := accounts.ResetSignInFailures(ctx, subjects[0].name); err != nil {
+				return fail(ctx, err)
+			}
 		}
 		return startSession(ctx, accounts, req, acct, http.StatusOK, now)
 	}

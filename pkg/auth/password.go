@@ -103,10 +103,6 @@ func HashPassword(password string) string {
 		base64.RawStdEncoding.EncodeToString(salt), base64.RawStdEncoding.EncodeToString(sum))
 }
 
-// DummyPasswordHash is checked against when no account has the email given, so that an
-// unknown email takes as long to refuse as a wrong password.
-var DummyPasswordHash = HashPassword("no account has this email; nothing matches it")
-
 // PasswordMatches reports whether password hashes to phc, in constant time. A malformed
 // hash matches nothing.
 func PasswordMatches(password, phc string) bool {

@@ -73,16 +73,13 @@ func (s *Store) CreateAccount(ctx context.Context, email, passwordHash string) (
 	if err != nil {
 		return Account{}, fmt.Errorf("marshal account: %w", err)
 	}
-	tenantAV, err := attributevalue.MarshalMap(tenantItem{
-		PK: tenantPK(acct.TenantID), SK: tenantSK(), Type: "tenant", TenantID: acct.TenantID, CreatedAt: stamp(now),
-	})
+	tenant, err := s.newTenant(acct.TenantID, now)
 	if err != nil {
-		return Account{}, fmt.Errorf("marshal tenant: %w", err)
+		return Account{}, err
 	}
-	notExists := aws.String("attribute_not_exists(PK)")
 	err = s.transact(ctx, []types.TransactWriteItem{
-		{Put: &types.Put{TableName: &s.table, Item: acctAV, ConditionExpression: notExists}},
-		{Put: &types.Put{TableName: &s.table, Item: tenantAV, ConditionExpression: notExists}},
+		{Put: &types.Put{TableName: &s.table, Item: acctAV, ConditionExpression: aws.String("attribute_not_exists(PK)")}},
+		tenant,
 	})
 	if reasons := cancelReasons(err); len(reasons) > 0 && reasons[0] == reasonConditionFailed {
 		return Account{}, ErrEmailTaken

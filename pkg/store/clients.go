@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -43,6 +44,17 @@ type clientItem struct {
 	RevokedAt    string `dynamodbav:"revokedAt,omitempty"`
 }
 
+// newTenant is the put of a new tenant's item, on condition that it does not exist.
+func (s *Store) newTenant(tenant string, now time.Time) (types.TransactWriteItem, error) {
+	av, err := attributevalue.MarshalMap(tenantItem{
+		PK: tenantPK(tenant), SK: tenantSK(), Type: "tenant", TenantID: tenant, CreatedAt: stamp(now),
+	})
+	if err != nil {
+		return types.TransactWriteItem{}, fmt.Errorf("marshal tenant: %w", err)
+	}
+	return types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: av, ConditionExpression: aws.String("attribute_not_exists(PK)")}}, nil
+}
+
 // OperatorClientLabel labels the clients that cmd/credentials makes.
 const OperatorClientLabel = "made with cmd/credentials"
 
@@ -51,19 +63,15 @@ const OperatorClientLabel = "made with cmd/credentials"
 func (s *Store) CreateTenant(ctx context.Context, creds auth.Credentials) (string, error) {
 	now := s.now()
 	tenant := newID(now)
-	tenantAV, err := attributevalue.MarshalMap(tenantItem{
-		PK: tenantPK(tenant), SK: tenantSK(), Type: "tenant", TenantID: tenant, CreatedAt: stamp(now),
-	})
+	put, err := s.newTenant(tenant, now)
 	if err != nil {
-		return "", fmt.Errorf("marshal tenant: %w", err)
+		return "", err
 	}
 	clients, err := s.clientItems(tenant, creds, OperatorClientLabel, now)
 	if err != nil {
 		return "", err
 	}
-	err = s.transact(ctx, append([]types.TransactWriteItem{
-		{Put: &types.Put{TableName: &s.table, Item: tenantAV, ConditionExpression: aws.String("attribute_not_exists(PK)")}},
-	}, clients...))
+	err = s.transact(ctx, append([]types.TransactWriteItem{put}, clients...))
 	if cancelReasons(err) != nil {
 		return "", fmt.Errorf("create tenant: %w", ErrConflict)
 	}
