@@ -59,12 +59,24 @@ const joinsPerTransaction = 49
 const parallelJoins = 2
 
 // joinMargin is the time a join keeps in hand before the request's deadline, to stop
-// cleanly (and, for a create, to abandon the board) rather than be cut off.
+// cleanly rather than be cut off. A create keeps abandonTimeout more, for its undo.
 const joinMargin = time.Second
 
-// abandonTimeout bounds the undo of a create that failed, which runs even when the
-// request's context is done.
+// abandonTimeout bounds the undo of a create that failed (abandon, settleCreate), which
+// runs even when the request's context is done.
 const abandonTimeout = 2 * time.Second
+
+// undoContext is the context of an undo: it is not cancelled with ctx (a client that
+// went away must not leave a create half done), and it ends after abandonTimeout or at
+// ctx's deadline, whichever is first, since Lambda stops the function at that deadline
+// whatever it is doing.
+func undoContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	deadline := time.Now().Add(abandonTimeout)
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
+	return context.WithDeadline(context.WithoutCancel(ctx), deadline)
+}
 
 var (
 	// errBoardRefused: a join transaction's own board items failed their condition.
@@ -100,7 +112,7 @@ func (s *Store) createInSteps(ctx context.Context, tenant string, it leaderboard
 		// Not applied, or applied with no member yet: a board that reads as missing.
 		return nil, fmt.Errorf("put leaderboard %s: %w", id, err)
 	}
-	joined, err := s.joinAll(ctx, tenant, id, teams, nil, parallelJoins, now)
+	joined, err := s.joinAll(ctx, tenant, id, teams, nil, parallelJoins, now, joinMargin+abandonTimeout)
 	if err == nil {
 		err = s.goLive(ctx, tenant, id, len(joined))
 	}
@@ -147,8 +159,7 @@ func (s *Store) goLive(ctx context.Context, tenant, id string, n int) error {
 // live reports that the board turned out to be live after all: goLive was applied but
 // its answer lost. Then the create succeeded.
 func (s *Store) abandon(ctx context.Context, tenant, id string, cause error) (live bool, err error) {
-	// The undo must run even when the request's own context is done.
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), abandonTimeout)
+	ctx, cancel := undoContext(ctx)
 	defer cancel()
 	err = s.transact(ctx, []types.TransactWriteItem{
 		{Update: &types.Update{
@@ -183,8 +194,9 @@ func (s *Store) abandon(ctx context.Context, tenant, id string, cause error) (li
 // teams joined, in the order given, and on error those of the transactions that
 // committed before it. After an error it starts no transaction, and waits for the
 // answers of those in flight rather than cancel them: a cancelled call may still be
-// applied, after whatever the caller does next (such as abandon).
-func (s *Store) joinAll(ctx context.Context, tenant, boardID string, teams []teamItem, board boardItems, workers int, now time.Time) ([]string, error) {
+// applied, after whatever the caller does next (such as abandon). Once less than margin
+// is left before ctx's deadline, it stops as after an error, errOutOfTime.
+func (s *Store) joinAll(ctx context.Context, tenant, boardID string, teams []teamItem, board boardItems, workers int, now time.Time, margin time.Duration) ([]string, error) {
 	chunks := slices.Collect(slices.Chunk(teams, joinsPerTransaction))
 	results := make([][]string, len(chunks))
 	var (
@@ -199,7 +211,11 @@ func (s *Store) joinAll(ctx context.Context, tenant, boardID string, teams []tea
 			firstErr = err
 		}
 	}
+	// stopped also ends a chunk's retries, between attempts that were not applied.
 	stopped := func() bool {
+		if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < margin {
+			failed(errOutOfTime)
+		}
 		mu.Lock()
 		defer mu.Unlock()
 		return firstErr != nil
@@ -207,9 +223,6 @@ func (s *Store) joinAll(ctx context.Context, tenant, boardID string, teams []tea
 	slots := make(chan struct{}, workers)
 	for i, chunk := range chunks {
 		slots <- struct{}{}
-		if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < joinMargin {
-			failed(errOutOfTime)
-		}
 		if stopped() {
 			break
 		}

@@ -57,7 +57,8 @@ type Leaderboard struct {
 
 // leaderboardItem is a leaderboard as stored. Deleting marks a leaderboard that reads
 // as missing: one whose delete has begun, or, together with Creating, one that
-// CreateLeaderboard has not finished (see createInSteps).
+// CreateLeaderboard has not finished (see createInSteps), or, together with Fence, the
+// place of one whose create is known never to apply (see settleCreate).
 type leaderboardItem struct {
 	PK            string `dynamodbav:"PK"`
 	SK            string `dynamodbav:"SK"`
@@ -74,6 +75,8 @@ type leaderboardItem struct {
 	ModifiedAt    string `dynamodbav:"modifiedAt"`
 	Deleting      bool   `dynamodbav:"deleting,omitempty"`
 	Creating      bool   `dynamodbav:"creating,omitempty"`
+	Fence         bool   `dynamodbav:"fence,omitempty"`
+	ExpiresAt     int64  `dynamodbav:"expiresAt,omitempty"` // a fence's, for DynamoDB's TTL
 }
 
 func (it leaderboardItem) leaderboard() Leaderboard {
@@ -148,8 +151,13 @@ func (s *Store) CreateLeaderboard(ctx context.Context, tenant, name string, sett
 			it.MemberCount = n
 			return s.newBoardItems(tenant, it)
 		}, now, nil)
-		if errors.Is(err, errBoardRefused) {
+		switch {
+		case errors.Is(err, errBoardRefused):
 			err = ErrConflict // the new id was taken: never, with 80 random bits
+		case err != nil && cancelReasons(err) == nil:
+			// Not a cancelled transaction: a 500, a timeout or a lost answer, after
+			// which DynamoDB may still have applied it, or may yet.
+			joined, err = s.settleCreate(ctx, tenant, id, live, err)
 		}
 	} else {
 		joined, err = s.createInSteps(ctx, tenant, it, live, now)
@@ -158,6 +166,75 @@ func (s *Store) CreateLeaderboard(ctx context.Context, tenant, name string, sett
 		return Leaderboard{}, fmt.Errorf("create leaderboard: %w", err)
 	}
 	return Leaderboard{ID: id, Name: name, Settings: settings, Teams: joined, MemberCount: len(joined), CreatedAt: now, ModifiedAt: now}, nil
+}
+
+// fenceTTL is how long a fence stays before DynamoDB's TTL removes it: far longer than
+// any request that could still apply the create it stops.
+const fenceTTL = 24 * time.Hour
+
+// settleCreate learns whether the one transaction of a create, which failed with cause
+// other than a cancellation, was applied after all. It puts a fence where the
+// leaderboard item would be, on condition that nothing is there (a single-item
+// conditional write, serialised with the transaction's own conditional put of that
+// item, which is atomic with the rest of it):
+//   - the fence goes in: the transaction was not applied and now never can be, so the
+//     create failed and left nothing; the fence reads as a deleted board until its TTL;
+//   - the leaderboard item is there instead: the transaction was applied, whole, so the
+//     create succeeded, and its members are read back (strongly consistent reads).
+//
+// If the fence's own answer is lost, the SDK's repeat finds the fence: the item read
+// back tells the two apart by its fence mark.
+func (s *Store) settleCreate(ctx context.Context, tenant, id string, teams []teamItem, cause error) ([]string, error) {
+	ctx, cancel := undoContext(ctx)
+	defer cancel()
+	fence, err := attributevalue.MarshalMap(leaderboardItem{
+		PK: tenantPK(tenant), SK: leaderboardSK(id), Type: "leaderboard", LeaderboardID: id,
+		Deleting: true, Fence: true, ExpiresAt: s.now().Add(fenceTTL).Unix(),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("marshal fence: %w", err)
+	}
+	out, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName: &s.table, Item: fence,
+		ConditionExpression:    aws.String("attribute_not_exists(PK)"),
+		ReturnConsumedCapacity: total,
+	})
+	if err == nil {
+		reqlog.AddWrite(ctx, capacity(out.ConsumedCapacity)...)
+		return nil, fmt.Errorf("leaderboard %s not created: %w", id, cause)
+	}
+	if !conditionFailed(err) {
+		// %v for the fence: the client hears that the create failed, with its cause.
+		return nil, fmt.Errorf("leaderboard %s may or may not be created: %w; fence: %v", id, cause, err)
+	}
+	raw, err := s.getItem(ctx, tenantPK(tenant), leaderboardSK(id))
+	if err != nil {
+		return nil, fmt.Errorf("leaderboard %s may or may not be created: %w; read back: %v", id, cause, err)
+	}
+	it, err := unmarshalLeaderboard(raw)
+	if err != nil {
+		return nil, fmt.Errorf("leaderboard %s may or may not be created: %w; read back: %v", id, cause, err)
+	}
+	if raw == nil || it.Fence {
+		// Our own fence, put by an earlier try of the SDK's; or (nil) a board created,
+		// listed, deleted and swept in the meantime, which leaves nothing either.
+		return nil, fmt.Errorf("leaderboard %s not created: %w", id, cause)
+	}
+	ids := make([]string, len(teams))
+	for i, t := range teams {
+		ids[i] = t.TeamID
+	}
+	members, err := s.getMembers(ctx, boardPK(tenant, id), ids)
+	if err != nil {
+		return nil, fmt.Errorf("leaderboard %s created, but its members could not be read: %w", id, err)
+	}
+	joined := []string{}
+	for _, t := range ids {
+		if members[t] != nil {
+			joined = append(joined, t)
+		}
+	}
+	return joined, nil
 }
 
 // newBoardItems are the puts of a new leaderboard item and its HEAD, each on condition

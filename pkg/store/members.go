@@ -66,7 +66,7 @@ func (s *Store) AddTeams(ctx context.Context, tenant, boardID string, ids []stri
 			return nil, nil
 		}
 		return []types.TransactWriteItem{s.memberCountUpdate(tenant, boardID, n, now, leaderboardLive)}, nil
-	}, 1, now)
+	}, 1, now, joinMargin)
 	switch {
 	case errors.Is(err, errBoardRefused):
 		return ErrLeaderboardNotFound // deleted meanwhile
