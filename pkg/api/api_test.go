@@ -347,8 +347,8 @@ func TestNotAuthorized(t *testing.T) {
 	tok := f.token(f.credsA)
 	id := f.createTeam(tok, "A")
 	otherKey, _ := auth.KeyFromSeed([]byte(strings.Repeat("x", 64)))
-	forged, _, _ := auth.NewSigner(otherKey, time.Now).Issue(auth.Claims{TenantID: "t", ClientID: "c"})
-	expired, _, _ := auth.NewSigner(f.key, func() time.Time { return time.Now().Add(-2 * time.Hour) }).Issue(auth.Claims{TenantID: "t", ClientID: "c"})
+	forged, _, _ := auth.NewSigner(otherKey, time.Now).Issue(context.Background(), auth.Claims{TenantID: "t", ClientID: "c"})
+	expired, _, _ := auth.NewSigner(f.key, func() time.Time { return time.Now().Add(-2 * time.Hour) }).Issue(context.Background(), auth.Claims{TenantID: "t", ClientID: "c"})
 	headers := []struct {
 		name string
 		h    map[string]string

@@ -63,7 +63,7 @@ var fuzzSigningKey = func() auth.SigningKey {
 // fuzzToken is a token for fuzzTenant, valid at fuzzNow. Ed25519 signatures are
 // deterministic, so it is the same string on every run.
 func fuzzToken() string {
-	tok, _, err := auth.NewSigner(fuzzSigningKey, fuzzClock).Issue(auth.Claims{TenantID: fuzzTenant, ClientID: fuzzCreds.ClientID})
+	tok, _, err := auth.NewSigner(fuzzSigningKey, fuzzClock).Issue(context.Background(), auth.Claims{TenantID: fuzzTenant, ClientID: fuzzCreds.ClientID})
 	if err != nil {
 		panic(err)
 	}

@@ -34,7 +34,7 @@ func TestTenantQuotas(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		tok, _, err := signer.Issue(auth.Claims{TenantID: tenant, ClientID: creds.ClientID})
+		tok, _, err := signer.Issue(context.Background(), auth.Claims{TenantID: tenant, ClientID: creds.ClientID})
 		if err != nil {
 			t.Fatal(err)
 		}

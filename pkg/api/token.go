@@ -23,7 +23,7 @@ type clientGetter interface {
 }
 
 type tokenIssuer interface {
-	Issue(c auth.Claims) (token string, expiresIn int, err error)
+	Issue(ctx context.Context, c auth.Claims) (token string, expiresIn int, err error)
 }
 
 // dummyDigest is compared against when the client does not exist, so that an unknown
@@ -77,7 +77,7 @@ func LimitedToken(clients clientGetter, tokens tokenIssuer, quotas limiter, addr
 		if err := quotas.Allow(ctx, client.TenantID, quota.Token); err != nil {
 			return fail(ctx, err)
 		}
-		token, expiresIn, err := tokens.Issue(auth.Claims{TenantID: client.TenantID, ClientID: client.ClientID})
+		token, expiresIn, err := tokens.Issue(ctx, auth.Claims{TenantID: client.TenantID, ClientID: client.ClientID})
 		if err != nil {
 			return fail(ctx, err)
 		}

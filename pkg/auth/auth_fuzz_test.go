@@ -55,7 +55,7 @@ func FuzzVerify(f *testing.F) {
 		{TenantID: "01JTENANT0000000000000000A", ClientID: "lb_cid_AAAAAAAAAAAAAAAAAAAAAA"},
 		{TenantID: "t\u00e9nant \"quoted\"", ClientID: "c"},
 	} {
-		token, _, err := signer.Issue(c)
+		token, _, err := signer.Issue(context.Background(), c)
 		if err != nil {
 			f.Fatal(err)
 		}

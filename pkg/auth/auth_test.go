@@ -32,7 +32,7 @@ func testKey(t *testing.T, seed string) auth.SigningKey {
 
 func TestTokenRoundTrip(t *testing.T) {
 	key := testKey(t, strings.Repeat("s", 64))
-	token, expiresIn, err := auth.NewSigner(key, fixedClock(t0)).Issue(auth.Claims{TenantID: "tenant-a", ClientID: "lb_cid_x"})
+	token, expiresIn, err := auth.NewSigner(key, fixedClock(t0)).Issue(context.Background(), auth.Claims{TenantID: "tenant-a", ClientID: "lb_cid_x"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,7 +141,7 @@ func (failingKeys) PublicKey(context.Context, string) (ed25519.PublicKey, error)
 
 func TestVerifyKeyStoreFailureIsNotABadToken(t *testing.T) {
 	key := testKey(t, strings.Repeat("s", 64))
-	token, _, _ := auth.NewSigner(key, fixedClock(t0)).Issue(auth.Claims{TenantID: "t", ClientID: "c"})
+	token, _, _ := auth.NewSigner(key, fixedClock(t0)).Issue(context.Background(), auth.Claims{TenantID: "t", ClientID: "c"})
 	_, err := auth.NewVerifier(failingKeys{}, fixedClock(t0)).Verify(context.Background(), token)
 	if err == nil || errors.Is(err, auth.ErrInvalidToken) {
 		t.Fatalf("err = %v: an outage must not read as a 401", err)
@@ -165,7 +165,7 @@ func TestVerifierCachesKeys(t *testing.T) {
 	key := testKey(t, strings.Repeat("s", 64))
 	keys := &countingKeys{KeySet: auth.KeySet{key.ID: key.Public()}}
 	v := auth.NewVerifier(keys, fixedClock(t0))
-	token, _, _ := auth.NewSigner(key, fixedClock(t0)).Issue(auth.Claims{TenantID: "t", ClientID: "c"})
+	token, _, _ := auth.NewSigner(key, fixedClock(t0)).Issue(context.Background(), auth.Claims{TenantID: "t", ClientID: "c"})
 	for range 5 {
 		if _, err := v.Verify(context.Background(), token); err != nil {
 			t.Fatal(err)

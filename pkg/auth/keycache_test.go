@@ -88,7 +88,7 @@ func newCacheFixture(t *testing.T) *cacheFixture {
 // token signs a token with k at the fixture's time.
 func (f *cacheFixture) token(k auth.SigningKey) string {
 	f.t.Helper()
-	tok, _, err := auth.NewSigner(k, f.clock.Now).Issue(auth.Claims{TenantID: "t", ClientID: "c"})
+	tok, _, err := auth.NewSigner(k, f.clock.Now).Issue(context.Background(), auth.Claims{TenantID: "t", ClientID: "c"})
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -246,7 +246,7 @@ func TestVerifierWithAKeySourceThatNeverRetires(t *testing.T) {
 	key := testKey(t, strings.Repeat("s", 64))
 	c := &settableClock{t: t0}
 	v := auth.NewVerifier(auth.KeySet{key.ID: key.Public()}, c.Now)
-	tok, _, _ := auth.NewSigner(key, c.Now).Issue(auth.Claims{TenantID: "t", ClientID: "c"})
+	tok, _, _ := auth.NewSigner(key, c.Now).Issue(context.Background(), auth.Claims{TenantID: "t", ClientID: "c"})
 	for _, at := range []time.Duration{0, auth.KeyCacheTTL, 59 * time.Minute} {
 		c.Set(t0.Add(at))
 		if _, err := v.Verify(context.Background(), tok); err != nil {

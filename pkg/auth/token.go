@@ -65,7 +65,8 @@ type tokenClaims struct {
 	jwt.RegisteredClaims
 }
 
-// Signer issues tokens.
+// Signer issues tokens with one key, whatever becomes of it: for tests and tools. The
+// token function's signer follows its key's retirement (RotatingSigner).
 type Signer struct {
 	key SigningKey
 	now func() time.Time
@@ -77,8 +78,13 @@ func NewSigner(key SigningKey, now func() time.Time) *Signer {
 }
 
 // Issue returns a signed token for the client and how many seconds it is valid.
-func (s *Signer) Issue(c Claims) (token string, expiresIn int, err error) {
-	now := s.now()
+func (s *Signer) Issue(_ context.Context, c Claims) (token string, expiresIn int, err error) {
+	return issue(s.key, c, s.now(), TokenTTL)
+}
+
+// issue signs a token for c with key at now that lives for life, whole seconds of it:
+// the token's exp (in whole seconds too) is never later than now + life.
+func issue(key SigningKey, c Claims, now time.Time, life time.Duration) (token string, expiresIn int, err error) {
 	t := jwt.NewWithClaims(jwt.SigningMethodEdDSA, tokenClaims{
 		TenantID: c.TenantID,
 		RegisteredClaims: jwt.RegisteredClaims{
@@ -87,15 +93,15 @@ func (s *Signer) Issue(c Claims) (token string, expiresIn int, err error) {
 			Audience:  jwt.ClaimStrings{Audience},
 			IssuedAt:  jwt.NewNumericDate(now),
 			NotBefore: jwt.NewNumericDate(now),
-			ExpiresAt: jwt.NewNumericDate(now.Add(TokenTTL)),
+			ExpiresAt: jwt.NewNumericDate(now.Add(life)),
 		},
 	})
-	t.Header["kid"] = s.key.ID
-	signed, err := t.SignedString(s.key.private)
+	t.Header["kid"] = key.ID
+	signed, err := t.SignedString(key.private)
 	if err != nil {
 		return "", 0, fmt.Errorf("sign token: %w", err)
 	}
-	return signed, int(TokenTTL / time.Second), nil
+	return signed, int(life / time.Second), nil
 }
 
 // KeySource finds the public key for a key id; it returns an error wrapping

@@ -219,7 +219,7 @@ func (f *Filler) ensureToken(ctx context.Context) (string, error) {
 	if err := f.store.PublishSigningKey(ctx, f.key.Public()); err != nil {
 		return "", fmt.Errorf("emulator: {{token}}: %w", err)
 	}
-	token, _, err := auth.NewSigner(f.key, time.Now).Issue(auth.Claims{TenantID: f.tenant, ClientID: f.creds.ClientID})
+	token, _, err := auth.NewSigner(f.key, time.Now).Issue(ctx, auth.Claims{TenantID: f.tenant, ClientID: f.creds.ClientID})
 	if err != nil {
 		return "", fmt.Errorf("emulator: {{token}}: %w", err)
 	}

@@ -86,7 +86,7 @@ func (w *fuzzWorld) build() error {
 		}
 	}
 	// Tokens live an hour: longer than any FUZZTIME the make target is run with.
-	token, _, err := auth.NewSigner(w.key, time.Now).Issue(auth.Claims{TenantID: tenant, ClientID: creds.ClientID})
+	token, _, err := auth.NewSigner(w.key, time.Now).Issue(context.Background(), auth.Claims{TenantID: tenant, ClientID: creds.ClientID})
 	if err != nil {
 		return err
 	}

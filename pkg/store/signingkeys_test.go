@@ -52,7 +52,7 @@ func (r *rotation) publish(k auth.SigningKey) error {
 
 func (r *rotation) token(k auth.SigningKey) string {
 	r.t.Helper()
-	tok, _, err := auth.NewSigner(k, r.clock.Now).Issue(auth.Claims{TenantID: "tenant", ClientID: "client"})
+	tok, _, err := auth.NewSigner(k, r.clock.Now).Issue(context.Background(), auth.Claims{TenantID: "tenant", ClientID: "client"})
 	if err != nil {
 		r.t.Fatal(err)
 	}
