@@ -70,6 +70,12 @@ func fail(ctx context.Context, err error) (apigw.Response, error) {
 	case errors.Is(err, store.ErrBusy):
 		logCause(ctx, err)
 		return retryLater(http.StatusServiceUnavailable, "this leaderboard is too busy right now; nothing was written, try again shortly"), nil
+	case errors.Is(err, auth.ErrNoSigningKey):
+		// This instance looks for a usable key again after auth.KeyRecheckInterval.
+		logCause(ctx, err)
+		resp := apigw.Message(http.StatusServiceUnavailable, "no token can be issued right now: the signing key is retired and no new one is in place yet; try again later")
+		resp.Headers["Retry-After"] = fmt.Sprint(int(auth.KeyRecheckInterval / time.Second))
+		return resp, nil
 	case errors.Is(err, store.ErrTeamNotFound):
 		return apigw.Message(http.StatusNotFound, "team not found"), nil
 	case errors.Is(err, store.ErrLeaderboardNotFound):

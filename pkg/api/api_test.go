@@ -56,6 +56,7 @@ func newFixture(t *testing.T) *fixture {
 		}
 	}
 	log := slog.New(slog.NewJSONHandler(f.log, nil))
+	same := func(context.Context) (auth.SigningKey, error) { return key, nil } // a secret never rotated
 	v := api.Bearer(auth.NewVerifier(s, time.Now))
 	cursorKey, err := s.CursorKey(ctx)
 	if err != nil {
@@ -64,7 +65,7 @@ func newFixture(t *testing.T) *fixture {
 	cursors := cursor.New(cursorKey)
 	f.handlers = map[string]apigw.Handler{
 		"GET /ping":            api.Ping(s, log),
-		"GET /v1/token":        api.Token(s, auth.NewSigner(key, time.Now)),
+		"GET /v1/token":        api.Token(s, auth.NewRotatingSigner(key, same, s, s, time.Now, log)),
 		"POST /v1/team":        api.CreateTeam(v, s),
 		"GET /v1/team/{id}":    api.GetTeam(v, s),
 		"PUT /v1/team/{id}":    api.UpdateTeam(v, s),
@@ -216,6 +217,53 @@ func TestToken(t *testing.T) {
 			// The same answer whichever part was wrong.
 			if r.status != 401 || r.body != `{"message":"Invalid Credentials"}` {
 				t.Fatalf("= %d %s", r.status, r.body)
+			}
+		})
+	}
+}
+
+// TestTokenAfterRotation: another instance has published a newer key, and the fixture's
+// source still gives the old one. Its tokens live until the old key retires; once it is
+// retired, the endpoint answers 503 and issues none.
+func TestTokenAfterRotation(t *testing.T) {
+	cases := []struct {
+		name       string
+		retireOld  bool
+		wantStatus int
+	}{
+		{"the key retires in an hour", false, 200},
+		{"the key is retired", true, 503},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t)
+			ctx := context.Background()
+			newer, _ := auth.KeyFromSeed([]byte(strings.Repeat("n", 64)))
+			published := time.Now()
+			if err := f.store.PublishSigningKey(ctx, newer.Public()); err != nil {
+				t.Fatal(err)
+			}
+			if tc.retireOld {
+				if _, err := f.store.RetireOldSigningKeys(ctx); err != nil {
+					t.Fatal(err)
+				}
+			}
+			r := f.call("GET /v1/token", "", credHeaders(f.credsA), "")
+			if r.status != tc.wantStatus {
+				t.Fatalf("= %d %s", r.status, r.body)
+			}
+			if r.status == 503 {
+				if r.headers["Retry-After"] != "60" || !strings.Contains(r.body, `"message":"no token can be issued right now`) {
+					t.Errorf("= %v %s", r.headers, r.body)
+				}
+				if !strings.Contains(f.log.String(), "retires at") {
+					t.Errorf("the log does not say why: %s", f.log)
+				}
+				return
+			}
+			expiresIn := r.json["expiresIn"].(float64)
+			if left := time.Until(published.Add(auth.TokenTTL)); expiresIn > left.Seconds() || expiresIn < left.Seconds()-60 {
+				t.Errorf("expiresIn = %v, want the %v left to the old key", expiresIn, left)
 			}
 		})
 	}

@@ -646,7 +646,7 @@ type Token struct {
 	// AuthToken The bearer token: a JWT signed with Ed25519 (`EdDSA`), with `iss`, `aud`, `sub` (the client id), `tid` (the tenant), `iat`, `nbf`, `exp` and a `kid` header.
 	AuthToken string `json:"authToken"`
 
-	// ExpiresIn Seconds the token lives.
+	// ExpiresIn Seconds the token lives; less than 3600 while its signing key is about to retire, never past the key's retirement.
 	//
 	// Example: 3600
 	ExpiresIn int `json:"expiresIn"`
@@ -1704,7 +1704,8 @@ type ClientInterface interface {
 	// GetToken Get a token
 	//
 	// Exchanges client credentials (all three headers, as the dashboard showed them
-	// when the client was created) for a bearer token that lives one hour: an
+	// when the client was created) for a bearer token that lives one hour (less in
+	// the hour after a key rotation: never past its signing key's retirement), an
 	// Ed25519-signed JWT (`EdDSA`). A missing, wrong or revoked credential answers 401
 	// `Invalid Credentials`, never 400, and the same whichever part is wrong.
 	//
@@ -2552,7 +2553,8 @@ func (c *Client) ListTeams(ctx context.Context, params *ListTeamsParams, reqEdit
 // GetToken Get a token
 //
 // Exchanges client credentials (all three headers, as the dashboard showed them
-// when the client was created) for a bearer token that lives one hour: an
+// when the client was created) for a bearer token that lives one hour (less in
+// the hour after a key rotation: never past its signing key's retirement), an
 // Ed25519-signed JWT (`EdDSA`). A missing, wrong or revoked credential answers 401
 // `Invalid Credentials`, never 400, and the same whichever part is wrong.
 //
@@ -4669,7 +4671,8 @@ type ClientWithResponsesInterface interface {
 	// GetTokenWithResponse Get a token
 	//
 	// Exchanges client credentials (all three headers, as the dashboard showed them
-	// when the client was created) for a bearer token that lives one hour: an
+	// when the client was created) for a bearer token that lives one hour (less in
+	// the hour after a key rotation: never past its signing key's retirement), an
 	// Ed25519-signed JWT (`EdDSA`). A missing, wrong or revoked credential answers 401
 	// `Invalid Credentials`, never 400, and the same whichever part is wrong.
 	//
@@ -7372,6 +7375,11 @@ type GetTokenResponse429Headers struct {
 	RetryAfter *int
 }
 
+// GetTokenResponse503Headers the declared response headers of an HTTP 503 response for GetToken
+type GetTokenResponse503Headers struct {
+	RetryAfter *int
+}
+
 type GetTokenResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -7383,10 +7391,14 @@ type GetTokenResponse struct {
 	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Error
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *GetTokenResponse200Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *GetTokenResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetTokenResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -7407,6 +7419,11 @@ func (r GetTokenResponse) GetJSON429() *TooManyRequests {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r GetTokenResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetTokenResponse) GetJSON503() *Error {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -8160,7 +8177,8 @@ func (c *ClientWithResponses) ListTeamsWithResponse(ctx context.Context, params 
 // GetTokenWithResponse Get a token
 //
 // Exchanges client credentials (all three headers, as the dashboard showed them
-// when the client was created) for a bearer token that lives one hour: an
+// when the client was created) for a bearer token that lives one hour (less in
+// the hour after a key rotation: never past its signing key's retirement), an
 // Ed25519-signed JWT (`EdDSA`). A missing, wrong or revoked credential answers 401
 // `Invalid Credentials`, never 400, and the same whichever part is wrong.
 //
@@ -10822,6 +10840,13 @@ func ParseGetTokenResponse(rsp *http.Response) (*GetTokenResponse, error) {
 		}
 		response.JSON500 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
 	}
 
 	switch {
@@ -10845,6 +10870,16 @@ func ParseGetTokenResponse(rsp *http.Response) (*GetTokenResponse, error) {
 			headers.RetryAfter = &value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetTokenResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
