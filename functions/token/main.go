@@ -15,7 +15,11 @@ import (
 func main() {
 	ctx := context.Background()
 	env := boot.Load(ctx)
-	key, err := signingkey.FromEnv(ctx, env.AWS)
+	load, err := signingkey.FromEnv(env.AWS)
+	if err != nil {
+		panic(err)
+	}
+	key, err := load(ctx)
 	if err != nil {
 		panic(err)
 	}
@@ -24,5 +28,6 @@ func main() {
 	if err := env.Store.PublishSigningKey(ctx, key.Public()); err != nil {
 		panic(err)
 	}
-	env.StartHTTP(api.LimitedToken(env.Store, auth.NewSigner(key, time.Now), env.Quotas(), quota.NewLocal(quota.PerAddress, time.Now)))
+	signer := auth.NewRotatingSigner(key, load, env.Store, env.Store, time.Now, env.Log)
+	env.StartHTTP(api.LimitedToken(env.Store, signer, env.Quotas(), quota.NewLocal(quota.PerAddress, time.Now)))
 }

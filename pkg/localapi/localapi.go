@@ -4,6 +4,7 @@
 package localapi
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -33,9 +34,13 @@ func Handlers(s *store.Store, key auth.SigningKey, cursors *cursor.Sealer, log *
 	read, write := api.Limited(bearer, quotas, quota.Read), api.Limited(bearer, quotas, quota.Write)
 	session := api.Session(s)
 	sessionRead := api.Limited(session, quotas, quota.Read)
+	// Its source is the key it was given, as a token function's whose secret has not
+	// changed: a key retired under it caps its tokens, then the endpoint answers 503.
+	same := func(context.Context) (auth.SigningKey, error) { return key, nil }
+	signer := auth.NewRotatingSigner(key, same, s, s, time.Now, log)
 	return map[string]apigw.Handler{
 		"PingFunction":              api.Ping(s, log),
-		"TokenFunction":             api.LimitedToken(s, auth.NewSigner(key, time.Now), quotas, quota.NewLocal(quota.PerAddress, time.Now)),
+		"TokenFunction":             api.LimitedToken(s, signer, quotas, quota.NewLocal(quota.PerAddress, time.Now)),
 		"CreateTeamFunction":        api.CreateTeam(write, s),
 		"GetTeamFunction":           api.GetTeam(read, s),
 		"UpdateTeamFunction":        api.UpdateTeam(write, s),

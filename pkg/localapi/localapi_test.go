@@ -2,6 +2,8 @@ package localapi_test
 
 import (
 	"bytes"
+	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
@@ -11,6 +13,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/leaderboardapi/leaderboard/internal/localtest"
 	"github.com/leaderboardapi/leaderboard/internal/testdb"
@@ -33,9 +36,9 @@ func loadTemplate(t *testing.T) *samtemplate.Template {
 	return tmpl
 }
 
-func testKey(t *testing.T) auth.SigningKey {
+func testKey(t *testing.T, seed string) auth.SigningKey {
 	t.Helper()
-	key, err := auth.KeyFromSeed([]byte(strings.Repeat("w", 64)))
+	key, err := auth.KeyFromSeed([]byte(strings.Repeat(seed, 64)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,7 +48,7 @@ func testKey(t *testing.T) auth.SigningKey {
 // The local server serves every HttpApi route of the template and nothing else.
 func TestRoutesMatchTemplate(t *testing.T) {
 	tmpl := loadTemplate(t)
-	handlers := localapi.Handlers(nil, testKey(t), nil, discard)
+	handlers := localapi.Handlers(nil, testKey(t, "w"), nil, discard)
 	routes, err := localapi.Routes(tmpl, handlers, discard)
 	if err != nil {
 		t.Fatal(err)
@@ -136,5 +139,66 @@ func TestReadmeWalkthrough(t *testing.T) {
 		if !regexp.MustCompile(pattern).MatchString(out.String()) {
 			t.Errorf("output lacks %s\n--- output:\n%s", want[1], out.String())
 		}
+	}
+}
+
+// TestTokenAfterRotation: the local token endpoint follows its key's retirement as the
+// token function does. A newer key published by another instance caps its tokens at
+// the old key's retirement; once the old key is retired, it answers 503 (held to
+// openapi.yaml like every exchange here).
+func TestTokenAfterRotation(t *testing.T) {
+	cases := []struct {
+		name       string
+		retireOld  bool
+		wantStatus int
+	}{
+		{"the key retires in an hour", false, http.StatusOK},
+		{"the key is retired", true, http.StatusServiceUnavailable},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := localtest.Start(t)
+			ctx := context.Background()
+			creds := auth.NewCredentials()
+			if _, err := srv.Store.CreateTenant(ctx, creds); err != nil {
+				t.Fatal(err)
+			}
+			published := time.Now()
+			if err := srv.Store.PublishSigningKey(ctx, testKey(t, "n").Public()); err != nil {
+				t.Fatal(err)
+			}
+			if tc.retireOld {
+				if _, err := srv.Store.RetireOldSigningKeys(ctx); err != nil {
+					t.Fatal(err)
+				}
+			}
+			req, _ := http.NewRequest("GET", srv.URL+"/v1/token", nil)
+			req.Header.Set("x-api-key", creds.APIKey)
+			req.Header.Set("x-client-id", creds.ClientID)
+			req.Header.Set("x-client-secret", creds.ClientSecret)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			var body struct {
+				ExpiresIn int    `json:"expiresIn"`
+				Message   string `json:"message"`
+			}
+			if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+				t.Fatal(err)
+			}
+			if resp.StatusCode != tc.wantStatus {
+				t.Fatalf("= %d %+v", resp.StatusCode, body)
+			}
+			switch left := time.Until(published.Add(auth.TokenTTL)); {
+			case resp.StatusCode == http.StatusServiceUnavailable:
+				if resp.Header.Get("Retry-After") == "" || body.Message == "" {
+					t.Errorf("503 without Retry-After or message: %v %+v", resp.Header, body)
+				}
+			case float64(body.ExpiresIn) > left.Seconds() || float64(body.ExpiresIn) < left.Seconds()-60:
+				t.Errorf("expiresIn = %d, want the %v left to the old key", body.ExpiresIn, left)
+			}
+		})
 	}
 }

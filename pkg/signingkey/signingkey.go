@@ -15,18 +15,24 @@ import (
 	"github.com/leaderboardapi/leaderboard/pkg/auth"
 )
 
-// FromEnv loads the key named by SIGNING_KEY_FILE if set, else by SIGNING_KEY_SECRET_ARN.
-func FromEnv(ctx context.Context, cfg aws.Config) (auth.SigningKey, error) {
+// FromEnv returns the loader of the key named by SIGNING_KEY_FILE if set, else by
+// SIGNING_KEY_SECRET_ARN. The token function loads its key with it at cold start, and
+// its signer loads it again when that key retires (auth.RotatingSigner), so that a
+// warm instance finds a new secret too.
+func FromEnv(cfg aws.Config) (auth.KeyLoader, error) {
 	if path := os.Getenv("SIGNING_KEY_FILE"); path != "" {
-		return auth.KeyFromFile(path)
+		return func(context.Context) (auth.SigningKey, error) { return auth.KeyFromFile(path) }, nil
 	}
 	arn := os.Getenv("SIGNING_KEY_SECRET_ARN")
 	if arn == "" {
-		return auth.SigningKey{}, fmt.Errorf("neither SIGNING_KEY_FILE nor SIGNING_KEY_SECRET_ARN is set")
+		return nil, fmt.Errorf("neither SIGNING_KEY_FILE nor SIGNING_KEY_SECRET_ARN is set")
 	}
-	out, err := secretsmanager.NewFromConfig(cfg).GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: &arn})
-	if err != nil {
-		return auth.SigningKey{}, fmt.Errorf("read the signing secret: %w", err)
-	}
-	return auth.KeyFromSeed([]byte(aws.ToString(out.SecretString)))
+	secrets := secretsmanager.NewFromConfig(cfg)
+	return func(ctx context.Context) (auth.SigningKey, error) {
+		out, err := secrets.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: &arn})
+		if err != nil {
+			return auth.SigningKey{}, fmt.Errorf("read the signing secret: %w", err)
+		}
+		return auth.KeyFromSeed([]byte(aws.ToString(out.SecretString)))
+	}, nil
 }
