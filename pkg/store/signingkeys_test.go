@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -14,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go/middleware"
+	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/leaderboardapi/leaderboard/pkg/auth"
 	"github.com/leaderboardapi/leaderboard/pkg/store"
@@ -204,6 +207,104 @@ func TestSigningKeyRotation(t *testing.T) {
 	if err := r.publish(c); err != nil {
 		t.Fatalf("C's next cold start: %v", err)
 	}
+}
+
+// keySecret stands for the signing secret that every token function instance loads its
+// key from.
+type keySecret struct {
+	mu  sync.Mutex
+	key auth.SigningKey
+	err error
+}
+
+func (s *keySecret) load(context.Context) (auth.SigningKey, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.key, s.err
+}
+
+func (s *keySecret) put(k auth.SigningKey) { s.mu.Lock(); defer s.mu.Unlock(); s.key = k }
+
+// issue has signer issue a token at at, and returns it with its kid and expiry.
+func (r *rotation) issue(signer *auth.RotatingSigner, at time.Time) (tok, kid string, exp time.Time, expiresIn int) {
+	r.t.Helper()
+	r.clock.Set(at)
+	tok, expiresIn, err := signer.Issue(context.Background(), auth.Claims{TenantID: "tenant", ClientID: "client"})
+	if err != nil {
+		r.t.Fatalf("at %s: %v", at.Format(time.TimeOnly), err)
+	}
+	var claims jwt.RegisteredClaims
+	parsed, _, err := jwt.NewParser().ParseUnverified(tok, &claims)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	kid, _ = parsed.Header["kid"].(string)
+	return tok, kid, claims.ExpiresAt.Time, expiresIn
+}
+
+// TestWarmSignerFollowsRotation: instance 1 is warm with key A when instance 2 starts
+// with a new secret B and publishes it. At its next read instance 1 signs with B; the
+// tokens it signed with A before live only until A retires. Instance 3, warm with A too,
+// cannot load the secret: it signs on with A, capped at A's retirement, then refuses.
+func TestWarmSignerFollowsRotation(t *testing.T) {
+	t0 := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	r := newRotation(t, t0)
+	a, b := seedKey(t, "a"), seedKey(t, "b")
+	discard := slog.New(slog.NewTextHandler(io.Discard, nil))
+	ttl := auth.TokenTTL
+
+	secret := &keySecret{key: a}
+	broken := &keySecret{key: a}
+	if err := r.publish(a); err != nil {
+		t.Fatal(err)
+	}
+	one := auth.NewRotatingSigner(a, secret.load, r.s, r.s, r.clock.Now, discard)
+	three := auth.NewRotatingSigner(a, broken.load, r.s, r.s, r.clock.Now, discard)
+
+	tB := t0.Add(10 * time.Minute)
+	r.issue(one, tB.Add(-30*time.Second)) // it reads: A is current
+	r.issue(three, tB.Add(-30*time.Second))
+
+	// Instance 2's cold start at tB.
+	secret.put(b)
+	broken.err = errors.New("secrets manager outage")
+	r.clock.Set(tB)
+	if err := r.publish(b); err != nil {
+		t.Fatal(err)
+	}
+	r.wantRetirement(a, tB.Add(ttl))
+
+	// Before its next read, instance 1 signs with A as it knows it.
+	tokLate, kid, exp, _ := r.issue(one, tB.Add(10*time.Second))
+	if kid != a.ID || !exp.After(tB.Add(ttl)) {
+		t.Fatalf("before its next read: kid %s, exp %v", kid, exp)
+	}
+	// At its next read it sees A retire, loads B and signs with it.
+	tokB, kid, _, expiresIn := r.issue(one, tB.Add(-30*time.Second+auth.KeyRecheckInterval))
+	if kid != b.ID || expiresIn != int(ttl/time.Second) {
+		t.Fatalf("after its next read: kid %s for %d s, want B for the whole lifetime", kid, expiresIn)
+	}
+	if keys, current := r.keys(); current != b.ID || len(keys) != 2 {
+		t.Fatalf("after instance 1 took B: current %s of %d keys", current, len(keys))
+	}
+	r.wantRetirement(a, tB.Add(ttl))
+
+	// Instance 3 cannot load B: it signs with A, no later than A retires.
+	tokCapped, kid, exp, expiresIn := r.issue(three, tB.Add(-30*time.Second+auth.KeyRecheckInterval))
+	if kid != a.ID || exp.After(tB.Add(ttl)) || expiresIn != int((ttl-30*time.Second)/time.Second) {
+		t.Fatalf("instance 3: kid %s, exp %v, expiresIn %d; want A until %v", kid, exp, expiresIn, tB.Add(ttl))
+	}
+	r.clock.Set(tB.Add(ttl + auth.KeyRecheckInterval))
+	if tok, _, err := three.Issue(context.Background(), auth.Claims{TenantID: "tenant", ClientID: "client"}); !errors.Is(err, auth.ErrNoSigningKey) {
+		t.Fatalf("instance 3 after A retired = %q, %v; want ErrNoSigningKey", tok, err)
+	}
+
+	v := auth.NewVerifier(r.s, r.clock.Now)
+	for _, tok := range []string{tokLate, tokCapped} {
+		r.check(v, tB.Add(ttl-time.Millisecond), tok, nil)
+		r.check(v, tB.Add(ttl), tok, auth.ErrRetiredKey)
+	}
+	r.check(v, tB.Add(ttl), tokB, nil)
 }
 
 // TestSigningKeyPublishRaces publishes two new keys at once, round after round: one of
