@@ -66,6 +66,14 @@ const joinMargin = time.Second
 // runs even when the request's context is done.
 const abandonTimeout = 2 * time.Second
 
+// withMargin is ctx ending margin before ctx's deadline, if it has one.
+func withMargin(ctx context.Context, margin time.Duration) (context.Context, context.CancelFunc) {
+	if deadline, ok := ctx.Deadline(); ok {
+		return context.WithDeadline(ctx, deadline.Add(-margin))
+	}
+	return context.WithCancel(ctx)
+}
+
 // undoContext is the context of an undo: it is not cancelled with ctx (a client that
 // went away must not leave a create half done), and it ends after abandonTimeout or at
 // ctx's deadline, whichever is first, since Lambda stops the function at that deadline

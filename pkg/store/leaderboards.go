@@ -146,11 +146,14 @@ func (s *Store) CreateLeaderboard(ctx context.Context, tenant, name string, sett
 	}
 	var joined []string
 	if len(live) <= joinsPerTransaction {
-		// One transaction: the leaderboard, HEAD and every membership, atomically.
-		joined, err = s.joinChunk(ctx, tenant, id, live, func(n int) ([]types.TransactWriteItem, error) {
+		// One transaction: the leaderboard, HEAD and every membership, atomically. It
+		// ends with abandonTimeout still in hand, for settleCreate.
+		txCtx, cancel := withMargin(ctx, abandonTimeout)
+		joined, err = s.joinChunk(txCtx, tenant, id, live, func(n int) ([]types.TransactWriteItem, error) {
 			it.MemberCount = n
 			return s.newBoardItems(tenant, it)
 		}, now, nil)
+		cancel()
 		switch {
 		case errors.Is(err, errBoardRefused):
 			err = ErrConflict // the new id was taken: never, with 80 random bits
@@ -194,26 +197,35 @@ func (s *Store) settleCreate(ctx context.Context, tenant, id string, teams []tea
 	if err != nil {
 		return nil, fmt.Errorf("marshal fence: %w", err)
 	}
-	out, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName: &s.table, Item: fence,
-		ConditionExpression:    aws.String("attribute_not_exists(PK)"),
-		ReturnConsumedCapacity: total,
-	})
-	if err == nil {
-		reqlog.AddWrite(ctx, capacity(out.ConsumedCapacity)...)
-		return nil, fmt.Errorf("leaderboard %s not created: %w", id, cause)
+	// While the transaction is still in flight in DynamoDB, the fence meets a
+	// TransactionConflict, which the SDK does not retry: it is retried here.
+	for attempt := 0; ; attempt++ {
+		var out *dynamodb.PutItemOutput
+		out, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
+			TableName: &s.table, Item: fence,
+			ConditionExpression:    aws.String("attribute_not_exists(PK)"),
+			ReturnConsumedCapacity: total,
+		})
+		if err == nil {
+			reqlog.AddWrite(ctx, capacity(out.ConsumedCapacity)...)
+			return nil, fmt.Errorf("leaderboard %s not created: %w", id, cause)
+		}
+		if !transient(err) || backoff(ctx, attempt) != nil {
+			break
+		}
 	}
+	// From here on the board may exist: no error may say that nothing was written, so
+	// the causes are %v, and the client hears a 500.
 	if !conditionFailed(err) {
-		// %v for the fence: the client hears that the create failed, with its cause.
-		return nil, fmt.Errorf("leaderboard %s may or may not be created: %w; fence: %v", id, cause, err)
+		return nil, fmt.Errorf("leaderboard %s may or may not be created: %v; fence: %v", id, cause, err)
 	}
 	raw, err := s.getItem(ctx, tenantPK(tenant), leaderboardSK(id))
 	if err != nil {
-		return nil, fmt.Errorf("leaderboard %s may or may not be created: %w; read back: %v", id, cause, err)
+		return nil, fmt.Errorf("leaderboard %s may or may not be created: %v; read back: %v", id, cause, err)
 	}
 	it, err := unmarshalLeaderboard(raw)
 	if err != nil {
-		return nil, fmt.Errorf("leaderboard %s may or may not be created: %w; read back: %v", id, cause, err)
+		return nil, fmt.Errorf("leaderboard %s may or may not be created: %v; read back: %v", id, cause, err)
 	}
 	if raw == nil || it.Fence {
 		// Our own fence, put by an earlier try of the SDK's; or (nil) a board created,
@@ -226,7 +238,7 @@ func (s *Store) settleCreate(ctx context.Context, tenant, id string, teams []tea
 	}
 	members, err := s.getMembers(ctx, boardPK(tenant, id), ids)
 	if err != nil {
-		return nil, fmt.Errorf("leaderboard %s created, but its members could not be read: %w", id, err)
+		return nil, fmt.Errorf("leaderboard %s created, but its members could not be read: %v", id, err)
 	}
 	joined := []string{}
 	for _, t := range ids {
