@@ -45,6 +45,13 @@ type RotatingSigner struct {
 // KeyRecheckInterval is how often a RotatingSigner reads its key's published item.
 const KeyRecheckInterval = time.Minute
 
+// RetireAfter is how long after a newer key is published the others retire: a token's
+// life, plus KeyRecheckInterval (a warm signer may not know of the new key for that
+// long, and signs whole-life tokens meanwhile), plus a minute for clocks that disagree.
+// So every token signed by a key that was current as far as its signer knew lives out
+// its whole life.
+const RetireAfter = TokenTTL + KeyRecheckInterval + time.Minute
+
 // KeyLoader loads the signing key from where the deployment keeps it: the function a
 // cold start loads it with.
 type KeyLoader func(ctx context.Context) (SigningKey, error)
@@ -98,10 +105,14 @@ func (s *RotatingSigner) current(ctx context.Context) (SigningKey, time.Time) {
 	if !due {
 		return key, retiresAt
 	}
+	// Deferred, so that a panic in the read (recovered by the request log) cannot
+	// leave checking set and this instance never reading again.
+	defer func() {
+		s.mu.Lock()
+		s.key, s.retiresAt, s.checking = key, retiresAt, false
+		s.mu.Unlock()
+	}()
 	key, retiresAt = s.recheck(ctx, key, retiresAt)
-	s.mu.Lock()
-	s.key, s.retiresAt, s.checking = key, retiresAt, false
-	s.mu.Unlock()
 	return key, retiresAt
 }
 

@@ -344,3 +344,37 @@ func TestRotatingSignerReadsOneAtATime(t *testing.T) {
 		t.Fatalf("the token that read: %v", err)
 	}
 }
+
+// panickingTable panics at its first read, as a bug in a dependency might.
+type panickingTable struct {
+	*signingTable
+	panicked bool
+}
+
+func (p *panickingTable) PublishedKey(ctx context.Context, kid string) (auth.PublishedKey, error) {
+	if !p.panicked {
+		p.panicked = true
+		panic("injected")
+	}
+	return p.signingTable.PublishedKey(ctx, kid)
+}
+
+// A read that panics (recovered by the request log in the function) does not stop the
+// signer from reading again: it still learns of its key's retirement.
+func TestRotatingSignerReadsAgainAfterAPanic(t *testing.T) {
+	t0 := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	clock := &settableClock{t: t0}
+	a := testKey(t, "rotation key a, 32 bytes at the least")
+	table := &panickingTable{signingTable: &signingTable{keys: map[string]auth.PublishedKey{}}}
+	table.set(a, t0.Add(10*time.Minute))
+	signer := auth.NewRotatingSigner(a, (&secret{key: a}).load, table, table, clock.Now, discardLog)
+	func() {
+		defer func() { _ = recover() }()
+		signer.Issue(context.Background(), auth.Claims{TenantID: "t", ClientID: "c"})
+	}()
+	clock.Set(t0.Add(auth.KeyRecheckInterval))
+	_, n, err := signer.Issue(context.Background(), auth.Claims{TenantID: "t", ClientID: "c"})
+	if err != nil || n != int((9*time.Minute)/time.Second) {
+		t.Fatalf("after a panicking read = %d, %v; want a token capped at the key's retirement", n, err)
+	}
+}

@@ -1704,8 +1704,8 @@ type ClientInterface interface {
 	// GetToken Get a token
 	//
 	// Exchanges client credentials (all three headers, as the dashboard showed them
-	// when the client was created) for a bearer token that lives one hour (less in
-	// the hour after a key rotation: never past its signing key's retirement), an
+	// when the client was created) for a bearer token that lives one hour (less only
+	// if its signing key was retired early: never past the key's retirement), an
 	// Ed25519-signed JWT (`EdDSA`). A missing, wrong or revoked credential answers 401
 	// `Invalid Credentials`, never 400, and the same whichever part is wrong.
 	//
@@ -2553,8 +2553,8 @@ func (c *Client) ListTeams(ctx context.Context, params *ListTeamsParams, reqEdit
 // GetToken Get a token
 //
 // Exchanges client credentials (all three headers, as the dashboard showed them
-// when the client was created) for a bearer token that lives one hour (less in
-// the hour after a key rotation: never past its signing key's retirement), an
+// when the client was created) for a bearer token that lives one hour (less only
+// if its signing key was retired early: never past the key's retirement), an
 // Ed25519-signed JWT (`EdDSA`). A missing, wrong or revoked credential answers 401
 // `Invalid Credentials`, never 400, and the same whichever part is wrong.
 //
@@ -4671,8 +4671,8 @@ type ClientWithResponsesInterface interface {
 	// GetTokenWithResponse Get a token
 	//
 	// Exchanges client credentials (all three headers, as the dashboard showed them
-	// when the client was created) for a bearer token that lives one hour (less in
-	// the hour after a key rotation: never past its signing key's retirement), an
+	// when the client was created) for a bearer token that lives one hour (less only
+	// if its signing key was retired early: never past the key's retirement), an
 	// Ed25519-signed JWT (`EdDSA`). A missing, wrong or revoked credential answers 401
 	// `Invalid Credentials`, never 400, and the same whichever part is wrong.
 	//
@@ -8177,8 +8177,8 @@ func (c *ClientWithResponses) ListTeamsWithResponse(ctx context.Context, params 
 // GetTokenWithResponse Get a token
 //
 // Exchanges client credentials (all three headers, as the dashboard showed them
-// when the client was created) for a bearer token that lives one hour (less in
-// the hour after a key rotation: never past its signing key's retirement), an
+// when the client was created) for a bearer token that lives one hour (less only
+// if its signing key was retired early: never past the key's retirement), an
 // Ed25519-signed JWT (`EdDSA`). A missing, wrong or revoked credential answers 401
 // `Invalid Credentials`, never 400, and the same whichever part is wrong.
 //

@@ -28,8 +28,9 @@ import (
 //     (least of all an old token function instance publishing its old key again) can
 //     bring a retired key back.
 //   - The item SK=CURRENT names the newest key, and every other key has a retiresAt:
-//     publishing a new key retires the others auth.TokenTTL later, so that the tokens
-//     they signed live out their hour and no longer.
+//     publishing a new key retires the others auth.RetireAfter later, so that the
+//     tokens they signed, even by a warm instance that has not yet seen the new key,
+//     live out their hour and no longer.
 //   - Every write to the partition is one transaction that also moves CURRENT's
 //     version on from the version its writer read. So each write is made on the state
 //     the one before it left, and two cold starts with two new keys cannot both become
@@ -77,7 +78,7 @@ var ErrNoCurrentKey = errors.New("no current signing key: the token function rec
 const publishAttempts = 5
 
 // PublishSigningKey publishes pub as the newest signing key, if it is not published
-// yet, and retires every other key auth.TokenTTL from now. Every cold start of the token
+// yet, and retires every other key auth.RetireAfter from now. Every cold start of the token
 // function calls it. A key that is already retired is never published again: that
 // answers an error wrapping auth.ErrRetiredKey, and the caller must not sign with it.
 func (s *Store) PublishSigningKey(ctx context.Context, pub ed25519.PublicKey) error {
@@ -112,7 +113,7 @@ func (s *Store) PublishSigningKey(ctx context.Context, pub ed25519.PublicKey) er
 				TableName: &s.table, Item: item, ConditionExpression: aws.String("attribute_not_exists(PK)"),
 			}})
 		}
-		retire, err := s.keyWrite(keys, current, kid, now, now.Add(auth.TokenTTL))
+		retire, err := s.keyWrite(keys, current, kid, now, now.Add(auth.RetireAfter))
 		if err != nil {
 			return fmt.Errorf("publish signing key %s: %w", kid, err)
 		}

@@ -117,7 +117,7 @@ func TestSigningKeyRotation(t *testing.T) {
 	r := newRotation(t, t0)
 	a, b, c := seedKey(t, "a"), seedKey(t, "b"), seedKey(t, "c")
 	fresh := func() *auth.Verifier { return auth.NewVerifier(r.s, r.clock.Now) }
-	ttl := auth.TokenTTL
+	ttl, retire := auth.TokenTTL, auth.RetireAfter
 
 	if err := r.publish(a); err != nil {
 		t.Fatal(err)
@@ -126,7 +126,7 @@ func TestSigningKeyRotation(t *testing.T) {
 		t.Fatalf("current = %s, want A", current)
 	}
 
-	// B's cold start at tB retires A at tB + TTL.
+	// B's cold start at tB retires A at tB + RetireAfter.
 	tB := t0.Add(10 * time.Minute)
 	r.clock.Set(tB.Add(-time.Second))
 	tokA := r.token(a) // issued just before B, expires at tB + TTL - 1s
@@ -134,7 +134,7 @@ func TestSigningKeyRotation(t *testing.T) {
 	if err := r.publish(b); err != nil {
 		t.Fatal(err)
 	}
-	r.wantRetirement(a, tB.Add(ttl))
+	r.wantRetirement(a, tB.Add(retire))
 	r.clock.Set(tB.Add(30 * time.Minute))
 	tokLateA := r.token(a) // by an instance still warm with A: lives only until A retires
 	tokB := r.token(b)
@@ -144,40 +144,43 @@ func TestSigningKeyRotation(t *testing.T) {
 	if err := r.publish(a); !errors.Is(err, auth.ErrRetiredKey) {
 		t.Fatalf("publishing retired A again = %v, want ErrRetiredKey", err)
 	}
-	r.wantRetirement(a, tB.Add(ttl))
+	r.wantRetirement(a, tB.Add(retire))
 	if _, current := r.keys(); current != b.ID {
 		t.Fatalf("current = %s after A's old instance, want B", current)
 	}
 
-	cached := fresh() // a warm verifier, which caches A's key and retirement
-	r.check(cached, tB.Add(ttl-2*time.Second), tokA, nil)
+	cached := fresh()                                     // a warm verifier, which caches A's key and retirement
+	r.check(cached, tB.Add(ttl-2*time.Second), tokA, nil) // its whole life
 	r.check(fresh(), tB.Add(ttl-2*time.Second), tokA, nil)
-	r.check(cached, tB.Add(ttl-time.Millisecond), tokLateA, nil)
-	// At tB + TTL, A's retirement (not the tokens' expiry, with its leeway) refuses them,
-	// even in the verifier whose cache entry for A is still fresh.
-	r.check(cached, tB.Add(ttl), tokA, auth.ErrRetiredKey)
-	r.check(cached, tB.Add(ttl), tokLateA, auth.ErrRetiredKey)
-	r.check(fresh(), tB.Add(ttl), tokLateA, auth.ErrRetiredKey)
-	r.check(cached, tB.Add(ttl), tokB, nil)
+	r.check(cached, tB.Add(retire-time.Millisecond), tokLateA, nil)
+	// At tB + RetireAfter, A's retirement (not the token's expiry) refuses a token that
+	// would live longer, even in the verifier whose cache entry for A is still fresh.
+	r.check(cached, tB.Add(retire), tokLateA, auth.ErrRetiredKey)
+	r.check(fresh(), tB.Add(retire), tokLateA, auth.ErrRetiredKey)
+	r.check(cached, tB.Add(retire), tokB, nil)
 	if _, err := r.s.PublicKey(context.Background(), a.ID); !errors.Is(err, auth.ErrUnknownKey) || !errors.Is(err, auth.ErrRetiredKey) {
 		t.Errorf("PublicKey of retired A, for a KeySource user that knows nothing of retirement: %v", err)
 	}
 
-	// C's cold start at tC retires B at tC + TTL, and leaves A's earlier retirement be.
-	tC := tB.Add(ttl + 5*time.Minute)
+	// C's cold start at tC retires B at tC + RetireAfter, and leaves A's earlier
+	// retirement be.
+	tC := tB.Add(retire + 5*time.Minute)
 	r.clock.Set(tC)
 	tokB = r.token(b)
 	if err := r.publish(c); err != nil {
 		t.Fatal(err)
 	}
-	r.wantRetirement(b, tC.Add(ttl))
-	r.wantRetirement(a, tB.Add(ttl))
+	r.wantRetirement(b, tC.Add(retire))
+	r.wantRetirement(a, tB.Add(retire))
 	if err := r.publish(b); !errors.Is(err, auth.ErrRetiredKey) {
 		t.Fatalf("publishing retired B again = %v, want ErrRetiredKey", err)
 	}
-	r.wantRetirement(b, tC.Add(ttl))
-	r.check(fresh(), tC.Add(ttl-time.Second), tokB, nil)
-	r.check(fresh(), tC.Add(ttl), tokB, auth.ErrRetiredKey)
+	r.wantRetirement(b, tC.Add(retire))
+	r.check(fresh(), tC.Add(ttl-time.Second), tokB, nil) // its whole life
+	r.clock.Set(tC.Add(30 * time.Minute))
+	tokLateB := r.token(b) // by an instance still warm with B
+	r.check(fresh(), tC.Add(retire-time.Millisecond), tokLateB, nil)
+	r.check(fresh(), tC.Add(retire), tokLateB, auth.ErrRetiredKey)
 
 	// Then B leaks. At tL, 20 minutes after C took over, the operator retires every key
 	// but the current one at once. A verifier that read B before tL trusts its cached
@@ -196,7 +199,7 @@ func TestSigningKeyRotation(t *testing.T) {
 	if len(left) != 3 || left[0].ID != c.ID || !left[0].Current || !left[0].RetiresAt.IsZero() || !left[1].RetiresAt.Equal(tL) {
 		t.Fatalf("after the compromised rotation: %+v", left)
 	}
-	r.wantRetirement(a, tB.Add(ttl)) // already earlier: never moved later
+	r.wantRetirement(a, tB.Add(retire)) // already earlier: never moved later
 	r.check(fresh(), tL, tokB, auth.ErrRetiredKey)
 	r.check(warm, tL, tokB, nil)
 	r.check(warm, tL.Add(-time.Minute+auth.KeyCacheTTL-time.Millisecond), tokB, nil)
@@ -243,15 +246,16 @@ func (r *rotation) issue(signer *auth.RotatingSigner, at time.Time) (tok, kid st
 }
 
 // TestWarmSignerFollowsRotation: instance 1 is warm with key A when instance 2 starts
-// with a new secret B and publishes it. At its next read instance 1 signs with B; the
-// tokens it signed with A before live only until A retires. Instance 3, warm with A too,
-// cannot load the secret: it signs on with A, capped at A's retirement, then refuses.
+// with a new secret B and publishes it. Until its next read instance 1 signs with A,
+// tokens that live their whole hour (A retires RetireAfter later); then it signs with B.
+// Instance 3, warm with A too, cannot load the secret: it signs on with A, capped at A's
+// retirement, then refuses.
 func TestWarmSignerFollowsRotation(t *testing.T) {
 	t0 := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	r := newRotation(t, t0)
 	a, b := seedKey(t, "a"), seedKey(t, "b")
 	discard := slog.New(slog.NewTextHandler(io.Discard, nil))
-	ttl := auth.TokenTTL
+	ttl, retire := auth.TokenTTL, auth.RetireAfter
 
 	secret := &keySecret{key: a}
 	broken := &keySecret{key: a}
@@ -272,12 +276,13 @@ func TestWarmSignerFollowsRotation(t *testing.T) {
 	if err := r.publish(b); err != nil {
 		t.Fatal(err)
 	}
-	r.wantRetirement(a, tB.Add(ttl))
+	r.wantRetirement(a, tB.Add(retire))
 
-	// Before its next read, instance 1 signs with A as it knows it.
+	// Before its next read, instance 1 signs with A as it knows it: a whole-life token,
+	// which A's retirement does not cut short.
 	tokLate, kid, exp, _ := r.issue(one, tB.Add(10*time.Second))
-	if kid != a.ID || !exp.After(tB.Add(ttl)) {
-		t.Fatalf("before its next read: kid %s, exp %v", kid, exp)
+	if kid != a.ID || !exp.Equal(tB.Add(10*time.Second+ttl)) || exp.After(tB.Add(retire)) {
+		t.Fatalf("before its next read: kid %s, exp %v; want A for its whole life, before %v", kid, exp, tB.Add(retire))
 	}
 	// At its next read it sees A retire, loads B and signs with it.
 	tokB, kid, _, expiresIn := r.issue(one, tB.Add(-30*time.Second+auth.KeyRecheckInterval))
@@ -287,24 +292,23 @@ func TestWarmSignerFollowsRotation(t *testing.T) {
 	if keys, current := r.keys(); current != b.ID || len(keys) != 2 {
 		t.Fatalf("after instance 1 took B: current %s of %d keys", current, len(keys))
 	}
-	r.wantRetirement(a, tB.Add(ttl))
+	r.wantRetirement(a, tB.Add(retire))
 
 	// Instance 3 cannot load B: it signs with A, no later than A retires.
-	tokCapped, kid, exp, expiresIn := r.issue(three, tB.Add(-30*time.Second+auth.KeyRecheckInterval))
-	if kid != a.ID || exp.After(tB.Add(ttl)) || expiresIn != int((ttl-30*time.Second)/time.Second) {
-		t.Fatalf("instance 3: kid %s, exp %v, expiresIn %d; want A until %v", kid, exp, expiresIn, tB.Add(ttl))
+	tokCapped, kid, exp, expiresIn := r.issue(three, tB.Add(30*time.Minute))
+	if kid != a.ID || !exp.Equal(tB.Add(retire)) || expiresIn != int((retire-30*time.Minute)/time.Second) {
+		t.Fatalf("instance 3: kid %s, exp %v, expiresIn %d; want A until %v", kid, exp, expiresIn, tB.Add(retire))
 	}
-	r.clock.Set(tB.Add(ttl + auth.KeyRecheckInterval))
+	r.clock.Set(tB.Add(retire + auth.KeyRecheckInterval))
 	if tok, _, err := three.Issue(context.Background(), auth.Claims{TenantID: "tenant", ClientID: "client"}); !errors.Is(err, auth.ErrNoSigningKey) {
 		t.Fatalf("instance 3 after A retired = %q, %v; want ErrNoSigningKey", tok, err)
 	}
 
 	v := auth.NewVerifier(r.s, r.clock.Now)
-	for _, tok := range []string{tokLate, tokCapped} {
-		r.check(v, tB.Add(ttl-time.Millisecond), tok, nil)
-		r.check(v, tB.Add(ttl), tok, auth.ErrRetiredKey)
-	}
-	r.check(v, tB.Add(ttl), tokB, nil)
+	r.check(v, tB.Add(10*time.Second+ttl-time.Second), tokLate, nil) // its whole life
+	r.check(v, tB.Add(retire-time.Millisecond), tokCapped, nil)
+	r.check(v, tB.Add(retire), tokCapped, auth.ErrRetiredKey)
+	r.check(v, tB.Add(30*time.Second+ttl-time.Second), tokB, nil) // its whole life
 }
 
 // TestSigningKeyPublishRaces publishes two new keys at once, round after round: one of
@@ -376,7 +380,7 @@ func TestSigningKeysPublishedBeforeRetirement(t *testing.T) {
 	if _, current := r.keys(); current != newer.ID {
 		t.Fatalf("current = %q, want the newer key", current)
 	}
-	r.wantRetirement(old, t0.Add(auth.TokenTTL))
+	r.wantRetirement(old, t0.Add(auth.RetireAfter))
 	if err := r.publish(old); !errors.Is(err, auth.ErrRetiredKey) {
 		t.Fatalf("older key after the takeover = %v", err)
 	}
