@@ -17,35 +17,12 @@ import (
 // valid whenever they run.
 var fuzzNow = time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
 
-func fuzzKey(f *testing.F, seed string) auth.SigningKey {
-	f.Helper()
-	k, err := auth.KeyFromSeed([]byte(seed))
-	if err != nil {
-		f.Fatal(err)
-	}
-	return k
-}
-
-// fuzzSign makes a token with any claims, method and kid, as an attacker could.
-func fuzzSign(f *testing.F, method jwt.SigningMethod, key any, kid string, claims jwt.MapClaims) string {
-	f.Helper()
-	tok := jwt.NewWithClaims(method, claims)
-	if kid != "" {
-		tok.Header["kid"] = kid
-	}
-	s, err := tok.SignedString(key)
-	if err != nil {
-		f.Fatal(err)
-	}
-	return s
-}
-
 // FuzzVerify feeds Verify any bearer token. Every token is either one we signed, and
 // yields the tenant and client we signed into it, or ErrInvalidToken (a 401): never a
 // panic, and never another error, which the API would answer with a 500.
 func FuzzVerify(f *testing.F) {
-	key := fuzzKey(f, strings.Repeat("s", 64))
-	other := fuzzKey(f, strings.Repeat("o", 64))
+	key := testKey(f, strings.Repeat("s", 64))
+	other := testKey(f, strings.Repeat("o", 64))
 	signer := auth.NewSigner(key, func() time.Time { return fuzzNow })
 	// The claims every token the fuzzer can make valid must carry: it cannot sign, so a
 	// token that verifies is one of the seeds below, perhaps re-encoded.
@@ -66,20 +43,9 @@ func FuzzVerify(f *testing.F) {
 		"iss": auth.Issuer, "aud": auth.Audience, "sub": "lb_cid_x", "tid": "tenant-a",
 		"iat": fuzzNow.Unix(), "exp": fuzzNow.Add(time.Hour).Unix(),
 	}
-	with := func(k string, v any) jwt.MapClaims {
-		c := jwt.MapClaims{}
-		for kk, vv := range good {
-			c[kk] = vv
-		}
-		if v == nil {
-			delete(c, k)
-		} else {
-			c[k] = v
-		}
-		return c
-	}
+	with := func(k string, v any) jwt.MapClaims { return withClaim(good, k, v) }
 	priv, otherPriv := auth.PrivateKeyForTest(key), auth.PrivateKeyForTest(other)
-	valid := fuzzSign(f, jwt.SigningMethodEdDSA, priv, key.ID, good)
+	valid := sign(f, jwt.SigningMethodEdDSA, priv, key.ID, good)
 	parts := strings.Split(valid, ".")
 	payload, _ := base64.RawURLEncoding.DecodeString(parts[1])
 	for _, seed := range []string{
@@ -87,19 +53,19 @@ func FuzzVerify(f *testing.F) {
 		// The forgeries of TestVerifyRejects.
 		base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"none","typ":"JWT","kid":"`+key.ID+`"}`)) + "." + parts[1] + ".",
 		parts[0] + "." + base64.RawURLEncoding.EncodeToString([]byte(strings.Replace(string(payload), "tenant-a", "tenant-b", 1))) + "." + parts[2],
-		fuzzSign(f, jwt.SigningMethodHS256, []byte(key.Public()), key.ID, good),
-		fuzzSign(f, jwt.SigningMethodEdDSA, otherPriv, key.ID, good),
-		fuzzSign(f, jwt.SigningMethodEdDSA, otherPriv, other.ID, good),
-		fuzzSign(f, jwt.SigningMethodEdDSA, priv, "", good),
-		fuzzSign(f, jwt.SigningMethodEdDSA, priv, key.ID, with("exp", fuzzNow.Add(-time.Minute).Unix())),
-		fuzzSign(f, jwt.SigningMethodEdDSA, priv, key.ID, with("exp", nil)),
-		fuzzSign(f, jwt.SigningMethodEdDSA, priv, key.ID, with("aud", "someone-else")),
-		fuzzSign(f, jwt.SigningMethodEdDSA, priv, key.ID, with("iss", "evil")),
-		fuzzSign(f, jwt.SigningMethodEdDSA, priv, key.ID, with("iat", fuzzNow.Add(10*time.Minute).Unix())),
-		fuzzSign(f, jwt.SigningMethodEdDSA, priv, key.ID, with("tid", nil)),
-		fuzzSign(f, jwt.SigningMethodEdDSA, priv, key.ID, with("tid", 5)),
-		fuzzSign(f, jwt.SigningMethodEdDSA, priv, key.ID, with("aud", []any{"x", auth.Audience})),
-		fuzzSign(f, jwt.SigningMethodEdDSA, priv, key.ID, with("exp", 1e300)),
+		sign(f, jwt.SigningMethodHS256, []byte(key.Public()), key.ID, good),
+		sign(f, jwt.SigningMethodEdDSA, otherPriv, key.ID, good),
+		sign(f, jwt.SigningMethodEdDSA, otherPriv, other.ID, good),
+		sign(f, jwt.SigningMethodEdDSA, priv, "", good),
+		sign(f, jwt.SigningMethodEdDSA, priv, key.ID, with("exp", fuzzNow.Add(-time.Minute).Unix())),
+		sign(f, jwt.SigningMethodEdDSA, priv, key.ID, with("exp", nil)),
+		sign(f, jwt.SigningMethodEdDSA, priv, key.ID, with("aud", "someone-else")),
+		sign(f, jwt.SigningMethodEdDSA, priv, key.ID, with("iss", "evil")),
+		sign(f, jwt.SigningMethodEdDSA, priv, key.ID, with("iat", fuzzNow.Add(10*time.Minute).Unix())),
+		sign(f, jwt.SigningMethodEdDSA, priv, key.ID, with("tid", nil)),
+		sign(f, jwt.SigningMethodEdDSA, priv, key.ID, with("tid", 5)),
+		sign(f, jwt.SigningMethodEdDSA, priv, key.ID, with("aud", []any{"x", auth.Audience})),
+		sign(f, jwt.SigningMethodEdDSA, priv, key.ID, with("exp", 1e300)),
 		"not.a.token",
 		"",
 	} {

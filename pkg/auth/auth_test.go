@@ -21,11 +21,11 @@ var t0 = time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
 
 func fixedClock(t time.Time) func() time.Time { return func() time.Time { return t } }
 
-func testKey(t *testing.T, seed string) auth.SigningKey {
-	t.Helper()
+func testKey(tb testing.TB, seed string) auth.SigningKey {
+	tb.Helper()
 	k, err := auth.KeyFromSeed([]byte(seed))
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	return k
 }
@@ -52,17 +52,31 @@ func TestTokenRoundTrip(t *testing.T) {
 }
 
 // sign makes a token with arbitrary claims and method, as an attacker could.
-func sign(t *testing.T, method jwt.SigningMethod, key any, kid string, claims jwt.MapClaims) string {
-	t.Helper()
+func sign(tb testing.TB, method jwt.SigningMethod, key any, kid string, claims jwt.MapClaims) string {
+	tb.Helper()
 	tok := jwt.NewWithClaims(method, claims)
 	if kid != "" {
 		tok.Header["kid"] = kid
 	}
 	s, err := tok.SignedString(key)
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	return s
+}
+
+// withClaim is a copy of claims with claim k set to v, or without k if v is nil.
+func withClaim(claims jwt.MapClaims, k string, v any) jwt.MapClaims {
+	c := jwt.MapClaims{}
+	for kk, vv := range claims {
+		c[kk] = vv
+	}
+	if v == nil {
+		delete(c, k)
+	} else {
+		c[k] = v
+	}
+	return c
 }
 
 func TestVerifyRejects(t *testing.T) {
@@ -72,18 +86,7 @@ func TestVerifyRejects(t *testing.T) {
 		"iss": auth.Issuer, "aud": auth.Audience, "sub": "lb_cid_x", "tid": "tenant-a",
 		"iat": t0.Unix(), "exp": t0.Add(time.Hour).Unix(),
 	}
-	with := func(k string, v any) jwt.MapClaims {
-		c := jwt.MapClaims{}
-		for kk, vv := range good {
-			c[kk] = vv
-		}
-		if v == nil {
-			delete(c, k)
-		} else {
-			c[k] = v
-		}
-		return c
-	}
+	with := func(k string, v any) jwt.MapClaims { return withClaim(good, k, v) }
 	valid := sign(t, jwt.SigningMethodEdDSA, keyPrivate(t, key), key.ID, good)
 	parts := strings.Split(valid, ".")
 

@@ -123,18 +123,7 @@ func TestVerifierChecksCheapThingsBeforeAnyRead(t *testing.T) {
 		"iss": auth.Issuer, "aud": auth.Audience, "sub": "c", "tid": "t",
 		"iat": t0.Unix(), "exp": t0.Add(time.Hour).Unix(),
 	}
-	with := func(k string, v any) jwt.MapClaims {
-		c := jwt.MapClaims{}
-		for kk, vv := range claims {
-			c[kk] = vv
-		}
-		if v == nil {
-			delete(c, k)
-		} else {
-			c[k] = v
-		}
-		return c
-	}
+	with := func(k string, v any) jwt.MapClaims { return withClaim(claims, k, v) }
 	priv := keyPrivate(t, forged)
 	for _, tc := range []struct{ name, token string }{
 		{"garbage", "not.a.token"},
