@@ -59,9 +59,7 @@ func accountFailure(err error) (apigw.Response, bool) {
 		return apigw.Message(http.StatusUnauthorized, "invalid email or password"), true
 	case errors.As(err, &locked):
 		secs := int(locked.retryAfter.Round(time.Second).Seconds())
-		resp := apigw.Message(http.StatusTooManyRequests, fmt.Sprintf("too many failed attempts; try again in %d seconds", secs))
-		resp.Headers["Retry-After"] = fmt.Sprint(secs)
-		return resp, true
+		return retryIn(http.StatusTooManyRequests, fmt.Sprintf("too many failed attempts; try again in %d seconds", secs), secs), true
 	case errors.Is(err, store.ErrEmailTaken):
 		return apigw.Message(http.StatusConflict, "an account with this email already exists; sign in instead"), true
 	case errors.Is(err, store.ErrTooManyClients):

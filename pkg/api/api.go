@@ -73,9 +73,8 @@ func fail(ctx context.Context, err error) (apigw.Response, error) {
 	case errors.Is(err, auth.ErrNoSigningKey):
 		// This instance looks for a usable key again after auth.KeyRecheckInterval.
 		logCause(ctx, err)
-		resp := apigw.Message(http.StatusServiceUnavailable, "no token can be issued right now: the signing key is retired and no new one is in place yet; try again later")
-		resp.Headers["Retry-After"] = fmt.Sprint(int(auth.KeyRecheckInterval / time.Second))
-		return resp, nil
+		return retryIn(http.StatusServiceUnavailable, "no token can be issued right now: the signing key is retired and no new one is in place yet; try again later",
+			int(auth.KeyRecheckInterval/time.Second)), nil
 	case errors.Is(err, store.ErrTeamNotFound):
 		return apigw.Message(http.StatusNotFound, "team not found"), nil
 	case errors.Is(err, store.ErrLeaderboardNotFound):
@@ -86,14 +85,14 @@ func fail(ctx context.Context, err error) (apigw.Response, error) {
 	}
 }
 
-// retryAfter is the Retry-After, in seconds, of answers that ask the client to come back.
-const retryAfter = "1"
-
 // retryLater answers status with a Retry-After header: the request did nothing, and the
 // same request may succeed shortly.
-func retryLater(status int, msg string) apigw.Response {
+func retryLater(status int, msg string) apigw.Response { return retryIn(status, msg, 1) }
+
+// retryIn answers status with a Retry-After of secs seconds.
+func retryIn(status int, msg string, secs int) apigw.Response {
 	resp := apigw.Message(status, msg)
-	resp.Headers["Retry-After"] = retryAfter
+	resp.Headers["Retry-After"] = fmt.Sprint(secs)
 	return resp
 }
 

@@ -56,9 +56,7 @@ func quotaFailure(err error) (apigw.Response, bool) {
 	var address *addressLimitedError
 	if errors.As(err, &address) {
 		wait := max(1, int(math.Ceil(address.retryAfter.Seconds())))
-		resp := apigw.Message(http.StatusTooManyRequests, fmt.Sprintf("too many requests from this address; try again in %d seconds", wait))
-		resp.Headers["Retry-After"] = fmt.Sprint(wait)
-		return resp, true
+		return retryIn(http.StatusTooManyRequests, fmt.Sprintf("too many requests from this address; try again in %d seconds", wait), wait), true
 	}
 	var over *quota.OverQuotaError
 	if !errors.As(err, &over) {
@@ -66,10 +64,9 @@ func quotaFailure(err error) (apigw.Response, bool) {
 	}
 	wait := max(1, int(math.Ceil(over.RetryAfter.Seconds())))
 	window := max(1, int(math.Ceil(over.Limits.Burst/over.Limits.Rate)))
-	resp := apigw.Message(http.StatusTooManyRequests,
+	resp := retryIn(http.StatusTooManyRequests,
 		fmt.Sprintf("this account is over its %s quota (%g requests a second, bursts of %g); try again in %d seconds",
-			over.Class, over.Limits.Rate, over.Limits.Burst, wait))
-	resp.Headers["Retry-After"] = fmt.Sprint(wait)
+			over.Class, over.Limits.Rate, over.Limits.Burst, wait), wait)
 	resp.Headers["RateLimit-Policy"] = fmt.Sprintf("%q;q=%d;w=%d", over.Class, int(over.Limits.Burst), window)
 	resp.Headers["RateLimit"] = fmt.Sprintf("%q;r=0;t=%d", over.Class, wait)
 	return resp, true
