@@ -12,7 +12,7 @@ import (
 
 // A RotatingSigner is the token function's signer. Its key is loaded and published at
 // cold start, but a warm instance outlives rotations: another instance publishes a newer
-// key (which retires this one TokenTTL later), or the operator retires this one at once.
+// key (which retires this one RetireAfter later), or the operator retires this one at once.
 // So it keeps an eye on its key's published item, and promises:
 //
 //   - It reads that item at most once every KeyRecheckInterval (the first token

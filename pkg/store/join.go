@@ -280,11 +280,7 @@ func (s *Store) joinChunk(ctx context.Context, tenant, boardID string, teams []t
 		}
 		err = s.transact(ctx, items)
 		if err == nil {
-			ids := make([]string, len(teams))
-			for i, t := range teams {
-				ids[i] = t.TeamID
-			}
-			return ids, nil
+			return teamIDs(teams), nil
 		}
 		reasons := cancelReasons(err)
 		if reasons == nil || attempt+1 == maxAttempts || stopped != nil && stopped() {
@@ -325,6 +321,15 @@ func (s *Store) joinChunk(ctx context.Context, tenant, boardID string, teams []t
 			return nil, err
 		}
 	}
+}
+
+// teamIDs are the ids of teams, in order.
+func teamIDs(teams []teamItem) []string {
+	ids := make([]string, len(teams))
+	for i, t := range teams {
+		ids[i] = t.TeamID
+	}
+	return ids
 }
 
 // joinItems are the two transaction items per team that put it on a board: the team's

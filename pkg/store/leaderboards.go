@@ -232,10 +232,7 @@ func (s *Store) settleCreate(ctx context.Context, tenant, id string, teams []tea
 		// listed, deleted and swept in the meantime, which leaves nothing either.
 		return nil, fmt.Errorf("leaderboard %s not created: %w", id, cause)
 	}
-	ids := make([]string, len(teams))
-	for i, t := range teams {
-		ids[i] = t.TeamID
-	}
+	ids := teamIDs(teams)
 	members, err := s.getMembers(ctx, boardPK(tenant, id), ids)
 	if err != nil {
 		return nil, fmt.Errorf("leaderboard %s created, but its members could not be read: %v", id, err)
