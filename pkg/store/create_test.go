@@ -23,18 +23,12 @@ func intercepted(client *dynamodb.Client, table, op string, nth int64,
 	handle func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error),
 ) *store.Store {
 	var calls atomic.Int64
-	c := dynamodb.New(client.Options(), func(o *dynamodb.Options) {
-		o.APIOptions = append(o.APIOptions, func(stack *middleware.Stack) error {
-			return stack.Initialize.Add(middleware.InitializeMiddlewareFunc("intercept",
-				func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
-					if awsmiddleware.GetOperationName(ctx) == op && calls.Add(1) == nth {
-						return handle(ctx, in, next)
-					}
-					return next.HandleInitialize(ctx, in)
-				}), middleware.Before)
-		})
-	})
-	return store.New(c, table, time.Now)
+	return store.New(passedThrough(client, func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+		if awsmiddleware.GetOperationName(ctx) == op && calls.Add(1) == nth {
+			return handle(ctx, in, next)
+		}
+		return next.HandleInitialize(ctx, in)
+	}), table, time.Now)
 }
 
 // TestCreateWithAnUnknownOutcome covers a small create (one transaction) whose answer
@@ -151,25 +145,19 @@ func TestCreateWithAnUnknownOutcome(t *testing.T) {
 // SDK's retry of a put whose answer never came does.
 func fenceAnswerLost(client *dynamodb.Client, table string, lost error) *store.Store {
 	var puts atomic.Int64
-	c := dynamodb.New(client.Options(), func(o *dynamodb.Options) {
-		o.APIOptions = append(o.APIOptions, func(stack *middleware.Stack) error {
-			return stack.Initialize.Add(middleware.InitializeMiddlewareFunc("lossy",
-				func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
-					switch awsmiddleware.GetOperationName(ctx) {
-					case "TransactWriteItems":
-						return middleware.InitializeOutput{}, middleware.Metadata{}, lost
-					case "PutItem":
-						if puts.Add(1) == 1 {
-							if _, _, err := next.HandleInitialize(ctx, in); err != nil {
-								return middleware.InitializeOutput{}, middleware.Metadata{}, err
-							}
-						}
-					}
-					return next.HandleInitialize(ctx, in)
-				}), middleware.Before)
-		})
-	})
-	return store.New(c, table, time.Now)
+	return store.New(passedThrough(client, func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+		switch awsmiddleware.GetOperationName(ctx) {
+		case "TransactWriteItems":
+			return middleware.InitializeOutput{}, middleware.Metadata{}, lost
+		case "PutItem":
+			if puts.Add(1) == 1 {
+				if _, _, err := next.HandleInitialize(ctx, in); err != nil {
+					return middleware.InitializeOutput{}, middleware.Metadata{}, err
+				}
+			}
+		}
+		return next.HandleInitialize(ctx, in)
+	}), table, time.Now)
 }
 
 // TestCreateKeepsTimeForItsUndo: a big create that runs out of time stops joining

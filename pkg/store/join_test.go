@@ -26,21 +26,15 @@ import (
 func watched(client *dynamodb.Client, table string, before func(op string, n int64)) *store.Store {
 	var mu sync.Mutex
 	calls := map[string]int64{}
-	c := dynamodb.New(client.Options(), func(o *dynamodb.Options) {
-		o.APIOptions = append(o.APIOptions, func(stack *middleware.Stack) error {
-			return stack.Initialize.Add(middleware.InitializeMiddlewareFunc("watch",
-				func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
-					op := awsmiddleware.GetOperationName(ctx)
-					mu.Lock()
-					calls[op]++
-					n := calls[op]
-					mu.Unlock()
-					before(op, n)
-					return next.HandleInitialize(ctx, in)
-				}), middleware.Before)
-		})
-	})
-	return store.New(c, table, time.Now)
+	return store.New(passedThrough(client, func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+		op := awsmiddleware.GetOperationName(ctx)
+		mu.Lock()
+		calls[op]++
+		n := calls[op]
+		mu.Unlock()
+		before(op, n)
+		return next.HandleInitialize(ctx, in)
+	}), table, time.Now)
 }
 
 // makeTeams creates n teams of the tenant, named T0000 on, a few at a time.

@@ -383,20 +383,15 @@ func TestCursorKeyFirstWriterWins(t *testing.T) {
 	// (which found none) and its write.
 	winner := store.New(client, table, time.Now)
 	var won []byte
-	loser := store.New(dynamodb.New(client.Options(), func(o *dynamodb.Options) {
-		o.APIOptions = append(o.APIOptions, func(stack *middleware.Stack) error {
-			return stack.Initialize.Add(middleware.InitializeMiddlewareFunc("race",
-				func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
-					if awsmiddleware.GetOperationName(ctx) == "PutItem" && won == nil {
-						k, err := winner.CursorKey(ctx)
-						if err != nil {
-							return middleware.InitializeOutput{}, middleware.Metadata{}, err
-						}
-						won = k
-					}
-					return next.HandleInitialize(ctx, in)
-				}), middleware.Before)
-		})
+	loser := store.New(passedThrough(client, func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+		if awsmiddleware.GetOperationName(ctx) == "PutItem" && won == nil {
+			k, err := winner.CursorKey(ctx)
+			if err != nil {
+				return middleware.InitializeOutput{}, middleware.Metadata{}, err
+			}
+			won = k
+		}
+		return next.HandleInitialize(ctx, in)
 	}), table, time.Now)
 	got, err := loser.CursorKey(ctx)
 	if err != nil || won == nil || !bytes.Equal(got, won) {

@@ -408,16 +408,11 @@ func TestVerifierReadsOfUnknownKeys(t *testing.T) {
 	clock := &keyClock{t: t0}
 	_, base, table := newStore(t)
 	var gets atomic.Int64
-	counted := dynamodb.New(base.Options(), func(o *dynamodb.Options) {
-		o.APIOptions = append(o.APIOptions, func(stack *middleware.Stack) error {
-			return stack.Initialize.Add(middleware.InitializeMiddlewareFunc("count",
-				func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
-					if awsmiddleware.GetOperationName(ctx) == "GetItem" {
-						gets.Add(1)
-					}
-					return next.HandleInitialize(ctx, in)
-				}), middleware.Before)
-		})
+	counted := passedThrough(base, func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+		if awsmiddleware.GetOperationName(ctx) == "GetItem" {
+			gets.Add(1)
+		}
+		return next.HandleInitialize(ctx, in)
 	})
 	s := store.New(counted, table, clock.Now)
 	real := seedKey(t, "r")

@@ -43,21 +43,24 @@ func dead(client *dynamodb.Client, table, op string, nth int64, err error) *stor
 
 func injectedFrom(client *dynamodb.Client, table, op string, from, through int64, err error) *store.Store {
 	var calls atomic.Int64
-	failing := dynamodb.New(client.Options(), func(o *dynamodb.Options) {
+	return store.New(passedThrough(client, func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+		if awsmiddleware.GetOperationName(ctx) == op {
+			if n := calls.Add(1); n >= from && n <= through {
+				return middleware.InitializeOutput{}, middleware.Metadata{}, err
+			}
+		}
+		return next.HandleInitialize(ctx, in)
+	}), table, time.Now)
+}
+
+// passedThrough returns a client of DynamoDB Local whose every call goes through
+// handle first, which makes the real call, if at all, with next.
+func passedThrough(client *dynamodb.Client, handle func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error)) *dynamodb.Client {
+	return dynamodb.New(client.Options(), func(o *dynamodb.Options) {
 		o.APIOptions = append(o.APIOptions, func(stack *middleware.Stack) error {
-			return stack.Initialize.Add(middleware.InitializeMiddlewareFunc("inject",
-				func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
-					if awsmiddleware.GetOperationName(ctx) != op {
-						return next.HandleInitialize(ctx, in)
-					}
-					if n := calls.Add(1); n >= from && n <= through {
-						return middleware.InitializeOutput{}, middleware.Metadata{}, err
-					}
-					return next.HandleInitialize(ctx, in)
-				}), middleware.Before)
+			return stack.Initialize.Add(middleware.InitializeMiddlewareFunc("test", handle), middleware.Before)
 		})
 	})
-	return store.New(failing, table, time.Now)
 }
 
 func TestTeamLifecycle(t *testing.T) {
